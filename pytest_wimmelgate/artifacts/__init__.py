@@ -1,0 +1,1 @@
+"""What a gate run leaves in the release folder."""

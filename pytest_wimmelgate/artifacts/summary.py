@@ -1,0 +1,46 @@
+"""``gate-summary.json`` (schema ``wimmelgate/gate-summary/v1``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_wimmelgate.secrets import SecretSet
+from pytest_wimmelgate.verdict import CheckRecord, Verdict
+
+SCHEMA = "wimmelgate/gate-summary/v1"
+
+
+def build(*, gates: Sequence[str], environment: str, environment_source: str, version: str,
+          commit: str, tester: str, started_at: str, finished_at: str, verdict: Verdict,
+          records: Sequence[CheckRecord], run_id: str, approvals: Sequence[str],
+          exit_status: int) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "gates": list(gates),
+        "environment": environment,
+        "version": version,
+        "commit": commit,
+        "tester": tester,
+        "verdict": verdict.verdict,
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "counts": dict(verdict.counts),
+        "checks": [r.to_json() for r in records],
+        "reasons": verdict.reasons,
+        "warnings": verdict.warnings,
+        "waivers": list(verdict.waivers),
+        "approvals": list(approvals),
+        "run_id": run_id,
+        "environment_source": environment_source,
+        "exit_status": exit_status,
+    }
+
+
+def write(path: Path, summary: dict[str, Any], secrets: SecretSet) -> None:
+    text = json.dumps(secrets.redact_tree(summary), indent=2, ensure_ascii=False)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,467 @@
+"""Service level indicators, objectives and their evaluation against Prometheus.
+
+Plain data and functions, no pytest. An `SLI` is a named PromQL template with a unit;
+an `Objective` is an SLI with a comparison, a limit and a window (one row of PD-*,
+RT-* or RV-4); `evaluate` runs the query and returns an `Evaluation` whose verdict is
+``pass``, ``fail``, ``no data`` or ``error`` and whose ``reason`` is one line naming
+the value, limit, window, query and endpoint.
+
+Fail closed (ANCHORS: k6#1346, Argo#1905, spinnaker#5622): an empty result, NaN or ±Inf
+is ``no data``, never zero and never a pass. A ratio with no traffic in the window is
+0/0 = NaN, hence ``no data`` too.
+
+``comparison`` states the condition that must hold for a pass, like Argo's
+``successCondition``: ``"<"`` for "p95 < 300 ms", ``">"`` for "push success > 95 %".
+A rollback trigger "5xx > 2 % over 5 min" is therefore written as the healthy side,
+``{"sli": "error_rate_5xx_pct", "comparison": "<=", "limit": 2, "window": "5m"}``.
+
+Environment mapping (``metrics.objectives`` in an environment file), keyed by check id
+or by SLI name::
+
+    PD-1: {sli: latency_p95_ms, comparison: "<", limit: 400, window: 5m}
+    PD-2: {sli: error_rate_5xx_pct, comparison: "<", limit: 2, window: 5m,
+           query: '100 * sum(rate(my_5xx[$window])) / sum(rate(my_all[$window]))'}
+
+``query`` overrides the SLI's PromQL; ``$window`` in it is replaced by the window.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from pytest_wimmelgate.errors import Category, CheckFailed, ConfigError, ProbeError
+
+PASS = "pass"
+FAIL = "fail"
+NO_DATA = "no data"
+ERROR = "error"
+VERDICTS = (PASS, FAIL, NO_DATA, ERROR)
+
+COMPARISONS = ("<", "<=", ">", ">=")
+DEFAULT_WINDOW = "5m"
+WINDOW_PLACEHOLDERS = ("${window}", "$window")
+
+_DURATION = re.compile(
+    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
+)
+_UNIT_S = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+
+
+def parse_duration(text: str) -> float:
+    """A Prometheus duration (``30s``, ``5m``, ``1h30m``, ``0``) in seconds.
+
+    Raises `ValueError` for anything Prometheus would reject (``5 m``, ``1.5m``, ``-5m``).
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"not a duration string: {text!r}")
+    if text == "0":
+        return 0.0
+    match = _DURATION.match(text)
+    if not text or match is None or not any(match.groups()):
+        raise ValueError(f"not a Prometheus duration: {text!r}")
+    return float(sum(int(g) * unit for g, unit in zip(match.groups(), _UNIT_S) if g))
+
+
+@dataclass(frozen=True)
+class SLI:
+    """A service level indicator: a PromQL template (``$window``) and its unit."""
+
+    name: str
+    promql: str
+    unit: str
+    title: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name
+
+    def query(self, window: str) -> str:
+        text = self.promql
+        for placeholder in WINDOW_PLACEHOLDERS:
+            text = text.replace(placeholder, window)
+        return text
+
+
+def _ratio_pct(metric: str, bad: str) -> str:
+    """``100 * bad / all`` over a window. A bad series that was never created is 0, not
+    missing (``or vector(0)``); no traffic at all stays 0/0 = NaN, i.e. no data."""
+    return (
+        f"100 * (sum(rate({metric}{{{bad}}}[$window])) or vector(0))"
+        f" / sum(rate({metric}[$window]))"
+    )
+
+
+DEFAULT_SLIS: Mapping[str, SLI] = {
+    sli.name: sli
+    for sli in (
+        SLI(
+            "latency_p95_ms",
+            "histogram_quantile(0.95, sum by (le) "
+            "(rate(http_request_duration_seconds_bucket[$window]))) * 1000",
+            "ms",
+            "p95 latency",
+        ),
+        SLI(
+            "error_rate_5xx_pct",
+            _ratio_pct("http_requests_total", 'status=~"5.."'),
+            "%",
+            "5xx rate",
+        ),
+        SLI(
+            "readiness_failure_pct",
+            _ratio_pct("readiness_checks_total", 'result="fail"'),
+            "%",
+            "readiness failures",
+        ),
+        SLI(
+            "push_success_pct",
+            _ratio_pct("push_deliveries_total", 'result="delivered"'),
+            "%",
+            "push delivery success",
+        ),
+        SLI(
+            "push_failure_pct",
+            _ratio_pct("push_deliveries_total", 'result="failed"'),
+            "%",
+            "push delivery failures",
+        ),
+        SLI(
+            "mongodb_latency_p95_ms",
+            "histogram_quantile(0.95, sum by (le) "
+            "(rate(mongodb_command_duration_seconds_bucket[$window]))) * 1000",
+            "ms",
+            "MongoDB p95 latency",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One measurable requirement: ``sli <comparison> limit`` over ``window``."""
+
+    id: str
+    sli: SLI
+    comparison: str
+    limit: float
+    window: str = DEFAULT_WINDOW
+
+    def __post_init__(self) -> None:
+        if self.comparison not in COMPARISONS:
+            raise ValueError(f"{self.id}: comparison must be one of {COMPARISONS}")
+        parse_duration(self.window)
+
+    @property
+    def query(self) -> str:
+        return self.sli.query(self.window)
+
+    def holds(self, value: float) -> bool:
+        return {
+            "<": value < self.limit,
+            "<=": value <= self.limit,
+            ">": value > self.limit,
+            ">=": value >= self.limit,
+        }[self.comparison]
+
+    def describe(self) -> str:
+        """``p95 latency < 400 ms over 5m``."""
+        return (
+            f"{self.sli.label} {self.comparison} {_num(self.limit)}{_unit(self.sli.unit)}"
+            f" over {self.window}"
+        )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The outcome of one objective at one instant, with everything that explains it."""
+
+    objective_id: str
+    sli: str
+    verdict: str
+    value: float | None
+    limit: float
+    comparison: str
+    window: str
+    unit: str
+    query: str
+    endpoint: str
+    reason: str
+    raw: Mapping[str, Any] | None = None
+    evaluated_at: float | None = None
+    #: for ``error``: why it could not be measured (infrastructure or configuration)
+    category: Category | None = None
+    series: int = 0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == PASS
+
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "objective": self.objective_id,
+            "sli": self.sli,
+            "verdict": self.verdict,
+            "value": self.value,
+            "unit": self.unit,
+            "comparison": self.comparison,
+            "limit": self.limit,
+            "window": self.window,
+            "query": self.query,
+            "endpoint": self.endpoint,
+            "evaluated_at": self.evaluated_at,
+            "reason": self.reason,
+            "category": str(self.category) if self.category else None,
+            "series": self.series,
+            "raw": dict(self.raw) if self.raw is not None else None,
+            **dict(self.extra),
+        }
+
+
+def judge(
+    objective: Objective,
+    values: Sequence[float],
+    *,
+    endpoint: str,
+    query: str | None = None,
+    raw: Mapping[str, Any] | None = None,
+    evaluated_at: float | None = None,
+) -> Evaluation:
+    """The verdict for measured ``values`` (one per series) — no I/O.
+
+    Several series: NaN/Inf ones are ignored and the worst finite value decides (the
+    largest for ``<``/``<=``, the smallest for ``>``/``>=``). No finite value: no data.
+    Also used for values that did not come from Prometheus (the active sampler).
+    """
+    query = objective.query if query is None else query
+    finite = [v for v in values if math.isfinite(v)]
+    label, unit = objective.sli.label, _unit(objective.sli.unit)
+    where = f"(query {query} at {endpoint})"
+    common: dict[str, Any] = dict(
+        objective_id=objective.id,
+        sli=objective.sli.name,
+        limit=objective.limit,
+        comparison=objective.comparison,
+        window=objective.window,
+        unit=objective.sli.unit,
+        query=query,
+        endpoint=endpoint,
+        raw=raw,
+        evaluated_at=evaluated_at,
+        series=len(values),
+    )
+    if not finite:
+        if values:
+            shown = ", ".join(sorted({_num(v) for v in values}))
+            why = f"result is {shown}, e.g. no traffic in the window"
+        else:
+            why = "empty result"
+        reason = f"{label}: no data over {objective.window} ({why}) {where}"
+        return Evaluation(verdict=NO_DATA, value=None, reason=reason, **common)
+    lower_is_better = objective.comparison in ("<", "<=")
+    value = max(finite) if lower_is_better else min(finite)
+    relation = ">" if value > objective.limit else "<" if value < objective.limit else "="
+    ok = objective.holds(value)
+    note = ""
+    if len(values) > 1:
+        note = f", worst of {len(values)} series"
+        if len(finite) < len(values):
+            note += f" ({len(values) - len(finite)} without data)"
+    must = "" if ok or relation != "=" else f", must be {objective.comparison} limit"
+    reason = (
+        f"{label} {_num(value)}{unit} {relation} limit {_num(objective.limit)}{unit}"
+        f" over {objective.window}{note}{must} {where}"
+    )
+    return Evaluation(verdict=PASS if ok else FAIL, value=value, reason=reason, **common)
+
+
+def evaluate(
+    objective: Objective,
+    prometheus_url: str,
+    *,
+    timeout: float = 5.0,
+    now: float | datetime | None = None,
+) -> Evaluation:
+    """Run the objective's query at ``now`` (default: Prometheus's clock) and judge it.
+
+    Never raises for an unreachable Prometheus or a rejected query: those come back as
+    verdict ``error`` with their category; `raise_for` turns any non-pass into a failure.
+    """
+    from pytest_wimmelgate.probes import prometheus
+
+    query = objective.query
+    try:
+        result = prometheus.query(prometheus_url, query, time=now, timeout=timeout)
+    except ProbeError as exc:
+        return Evaluation(
+            objective_id=objective.id,
+            sli=objective.sli.name,
+            verdict=ERROR,
+            value=None,
+            limit=objective.limit,
+            comparison=objective.comparison,
+            window=objective.window,
+            unit=objective.sli.unit,
+            query=query,
+            endpoint=prometheus_url,
+            reason=f"{objective.sli.label}: cannot evaluate: {exc.reason}",
+            raw=exc.evidence or None,
+            category=exc.category,
+        )
+    at = max((s.timestamp for s in result.samples), default=None)
+    evaluation = judge(
+        objective,
+        result.values(),
+        endpoint=prometheus_url,
+        query=query,
+        raw=result.raw,
+        evaluated_at=at,
+    )
+    if result.warnings:
+        evaluation = replace(evaluation, extra={"warnings": list(result.warnings)})
+    return evaluation
+
+
+def raise_for(evaluation: Evaluation) -> None:
+    """Return on ``pass``; otherwise raise `CheckFailed` with the matching category.
+
+    fail → SLO violated; no data → no data; error → the probe's category (infrastructure
+    unreachable, or configuration missing for a query Prometheus rejected).
+    """
+    __tracebackhide__ = True
+    if evaluation.verdict == PASS:
+        return
+    category = {
+        FAIL: Category.SLO,
+        NO_DATA: Category.NO_DATA,
+    }.get(evaluation.verdict, evaluation.category or Category.INFRASTRUCTURE)
+    raise CheckFailed(category, f"{evaluation.objective_id}: {evaluation.reason}", evaluation.evidence())
+
+
+def slis_from_mapping(
+    mapping: Mapping[str, Any] | None,
+    *,
+    source: str = "environment",
+    key_path: str = "metrics.slis",
+) -> dict[str, SLI]:
+    """The default SLIs plus/overridden by ``{name: {query, unit, title}}``."""
+    slis = dict(DEFAULT_SLIS)
+    if mapping is None:
+        return slis
+    if not isinstance(mapping, Mapping):
+        raise ConfigError(source, key_path, "a mapping of SLI name to {query, unit, title}")
+    for name, entry in mapping.items():
+        here = f"{key_path}.{name}"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(source, here, "a mapping with query, unit and optional title")
+        _no_unknown_keys(entry, {"query", "unit", "title"}, source, here)
+        base = slis.get(str(name))
+        query = _opt_str(entry, "query", source, here)
+        unit = _opt_str(entry, "unit", source, here)
+        title = _opt_str(entry, "title", source, here)
+        if base is None and (query is None or unit is None):
+            raise ConfigError(source, here, "a new SLI needs both query and unit")
+        slis[str(name)] = SLI(
+            str(name),
+            query if query is not None else (base.promql if base else ""),
+            unit if unit is not None else (base.unit if base else ""),
+            title if title is not None else (base.title if base else ""),
+        )
+    return slis
+
+
+def objectives_from_mapping(
+    mapping: Mapping[str, Any],
+    *,
+    source: str = "environment",
+    key_path: str = "metrics.objectives",
+    slis: Mapping[str, SLI] | None = None,
+) -> list[Objective]:
+    """Validate ``{id: {sli, comparison, limit, window, query?, unit?, title?}}``.
+
+    ``sli`` defaults to the id when the id names a known SLI. Any bad entry raises
+    `ConfigError(source, key_path, expected)` naming the exact key.
+    """
+    known = dict(DEFAULT_SLIS if slis is None else slis)
+    if not isinstance(mapping, Mapping) or not mapping:
+        raise ConfigError(source, key_path, "a non-empty mapping of check id to objective")
+    objectives: list[Objective] = []
+    for oid, entry in mapping.items():
+        here = f"{key_path}.{oid}"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(source, here, "a mapping with sli, comparison, limit, window")
+        _no_unknown_keys(
+            entry, {"sli", "comparison", "limit", "window", "query", "unit", "title"}, source, here
+        )
+        name = entry.get("sli", oid if str(oid) in known else None)
+        if not isinstance(name, str) or not name:
+            raise ConfigError(source, f"{here}.sli", f"an SLI name, one of {sorted(known)}")
+        query = _opt_str(entry, "query", source, here)
+        base = known.get(name)
+        if base is None and query is None:
+            raise ConfigError(
+                source, f"{here}.sli", f"one of {sorted(known)}, or give a query for {name!r}"
+            )
+        unit = _opt_str(entry, "unit", source, here)
+        title = _opt_str(entry, "title", source, here)
+        sli = SLI(
+            name,
+            query if query is not None else (base.promql if base else ""),
+            unit if unit is not None else (base.unit if base else ""),
+            title if title is not None else (base.title if base else name),
+        )
+        comparison = entry.get("comparison")
+        if comparison not in COMPARISONS:
+            raise ConfigError(source, f"{here}.comparison", f"one of {', '.join(COMPARISONS)}")
+        limit = entry.get("limit")
+        if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not math.isfinite(limit):
+            raise ConfigError(source, f"{here}.limit", "a finite number")
+        window = entry.get("window", DEFAULT_WINDOW)
+        try:
+            if parse_duration(window) <= 0:
+                raise ValueError("zero window")
+        except ValueError:
+            raise ConfigError(
+                source, f"{here}.window", "a positive Prometheus duration such as 30s, 5m, 1h"
+            ) from None
+        objectives.append(Objective(str(oid), sli, str(comparison), float(limit), window))
+    return objectives
+
+
+def _no_unknown_keys(entry: Mapping[str, Any], allowed: set[str], source: str, here: str) -> None:
+    unknown = sorted(str(k) for k in entry if k not in allowed)
+    if unknown:
+        raise ConfigError(
+            source, f"{here}.{unknown[0]}", f"unknown key; allowed: {', '.join(sorted(allowed))}"
+        )
+
+
+def _opt_str(entry: Mapping[str, Any], key: str, source: str, here: str) -> str | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(source, f"{here}.{key}", "a non-empty string")
+    return value
+
+
+def _num(value: float) -> str:
+    """612.4, 0.0523, 500, NaN, +Inf — short and never in scientific notation for SLOs."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}" if abs(value) >= 0.001 else f"{value:.6f}".rstrip("0")
+
+
+def _unit(unit: str) -> str:
+    return f" {unit}" if unit else ""
