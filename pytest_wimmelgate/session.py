@@ -20,7 +20,7 @@ import pytest
 from pytest_wimmelgate import catalogue, outcomes
 from pytest_wimmelgate.artifacts import allure_extras, summary
 from pytest_wimmelgate.environment import Environment
-from pytest_wimmelgate.errors import Category
+from pytest_wimmelgate.errors import Category, WimmelgateError
 from pytest_wimmelgate.locks import target_lock
 from pytest_wimmelgate.run import RunContext, iso, utc_now
 from pytest_wimmelgate.secrets import SecretSet
@@ -201,6 +201,12 @@ class GateSession:
             ))
         return apply_waivers(records, waivers)
 
+    def _base_url(self) -> str:
+        try:
+            return str(self.env.get("backend.base_url", ""))
+        except WimmelgateError:
+            return "(not resolved in this run)"
+
     def _write_artifacts(self, gates: list[str]) -> None:
         assert self.verdict is not None
         finished = iso(utc_now())
@@ -216,7 +222,7 @@ class GateSession:
         allure_extras.write_all(results, properties={
             "environment": self.env.name, "environment.source": self.env.source,
             "version": self.context.version, "commit": self.context.commit,
-            "gates": ", ".join(gates), "base_url": str(self.env.get("backend.base_url", "") or ""),
+            "gates": ", ".join(gates), "base_url": self._base_url(),
             "tester": self.context.tester, "started_at": self.context.started_at,
             "finished_at": finished, "verdict": self.verdict.verdict, "run_id": self.context.run_id,
         }, environ=dict(os.environ), secrets=self.secrets)
