@@ -1,0 +1,68 @@
+"""Starting the reference backend for one gate run and stopping it at the end.
+
+The controller starts one sandbox and hands its endpoints to the environment as
+``SANDBOX_*`` variables; xdist workers receive the same variables, so they share it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_wimmelgate.environment import Environment
+from pytest_wimmelgate.errors import ConfigError
+
+
+def variables_of(info: Any) -> dict[str, str]:
+    """The interpolation variables a running sandbox provides."""
+    values = {
+        "SANDBOX_BASE_URL": info.base_url,
+        "SANDBOX_MONGODB_URI": info.mongodb_uri,
+        "SANDBOX_S3_ENDPOINT": info.s3_endpoint,
+        "SANDBOX_S3_BUCKET": info.s3_bucket,
+        "SANDBOX_S3_ACCESS_KEY_ID": info.s3_access_key_id,
+        "SANDBOX_S3_SECRET_ACCESS_KEY": info.s3_secret_access_key,
+        "SANDBOX_SMOKE_USER": info.smoke_user,
+        "SANDBOX_SMOKE_PASSWORD": info.smoke_password,
+        "SANDBOX_PROMETHEUS_URL": info.prometheus_url or "",
+        "SANDBOX_ALERTMANAGER_URL": info.alertmanager_url or "",
+        "SANDBOX_INFO": json.dumps(info.to_dict()),
+    }
+    return {k: v for k, v in values.items() if v}
+
+
+def start_for_run(config: pytest.Config, env: Environment) -> dict[str, str]:
+    """Start the sandbox described by ``env``'s ``sandbox`` section; stop it at cleanup."""
+    try:
+        from pytest_wimmelgate.sandbox.launcher import Sandbox
+        from pytest_wimmelgate.sandbox.processes import SandboxError
+    except ImportError as error:
+        raise ConfigError(env.source, "sandbox",
+                          f"the sandbox extra installed (pip install 'pytest-wimmelgate[sandbox]'): {error}") from None
+    workdir = Path(tempfile.mkdtemp(prefix="wimmelgate-sandbox-"))
+    sandbox = Sandbox(
+        workdir,
+        storage=str(env.get("sandbox.storage", "s3")),
+        faults=str(env.get("sandbox.faults", "") or ""),
+        traffic_rps=float(env.get("sandbox.traffic_rps", 5)),
+        version=str(env.get("sandbox.version", "0.0.0-sandbox")),
+        commit=str(env.get("sandbox.commit", "sandbox")),
+        prometheus=str(env.get("sandbox.prometheus", "auto")),
+        alertmanager=str(env.get("sandbox.alertmanager", "auto")),
+    )
+
+    def stop() -> None:
+        sandbox.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    config.add_cleanup(stop)
+    try:
+        info = sandbox.start()
+    except SandboxError as error:
+        raise ConfigError(env.source, "sandbox", f"a sandbox that starts: {error}") from None
+    return variables_of(info)

@@ -1,0 +1,59 @@
+"""Fixtures of the gate suites: the backend client, the smoke account, fault providers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from pytest_wimmelgate.environment import Environment
+from pytest_wimmelgate.faults import FaultProvider, make_provider
+from pytest_wimmelgate.plugin import sandbox_info
+from pytest_wimmelgate.probes.backend import BackendClient
+from pytest_wimmelgate.run import RunContext
+
+
+@pytest.fixture(scope="session")
+def backend(wg_env: Environment, wg_run: RunContext) -> BackendClient:
+    """The backend under test; every request carries this run's id."""
+    return BackendClient(
+        base_url=str(wg_env.get("backend.base_url")),
+        run_id=wg_run.run_id,
+        timeout_s=float(wg_env.get("backend.timeout_s", 5)),
+        paths=wg_env.get("backend.paths", {}),
+    )
+
+
+@pytest.fixture(scope="session")
+def smoke_token(backend: BackendClient, wg_env: Environment) -> str:
+    """A token of the dedicated smoke test account."""
+    return backend.login(str(wg_env.get("smoke_account.username")),
+                         str(wg_env.get("smoke_account.password")))
+
+
+@pytest.fixture
+def run_tag(wg_run: RunContext) -> str:
+    """The tag every record a smoke check creates carries: the run id."""
+    return wg_run.run_id
+
+
+@pytest.fixture
+def cleanup() -> Iterator[Callable[[Callable[[], None]], None]]:
+    """Register deletions; they run in teardown, also after a failure, newest first."""
+    undo: list[Callable[[], None]] = []
+    yield undo.append
+    errors = []
+    for action in reversed(undo):
+        try:
+            action()
+        except Exception as error:  # noqa: BLE001 - every deletion is attempted
+            errors.append(error)
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture(scope="session")
+def fault_provider(wg_env: Environment, pytestconfig: pytest.Config) -> FaultProvider:
+    """The environment's way of blocking a dependency on purpose."""
+    return make_provider(wg_env.get("faults", {}), source=wg_env.source,
+                         sandbox_info=sandbox_info(pytestconfig))
