@@ -19,7 +19,6 @@ reaches a reason or evidence.
 
 from __future__ import annotations
 
-import re
 import time
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
@@ -33,6 +32,7 @@ import requests
 
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call
+from pytest_wimmelgate.secrets import SecretSet, uri_credentials
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 #: What Grafana answers on /render when no image renderer is installed.
@@ -129,8 +129,9 @@ def dashboards_load(
     collapsed). Missing or empty dashboards are one ``product defect`` naming them all.
     """
     base = url.rstrip("/")
+    secrets = [token, *uri_credentials(base)]
     headers = _headers(token)
-    with _secrets_kept([token]), requests.Session() as session:
+    with _secrets_kept(secrets), requests.Session() as session:
         found = []
         for title in titles:
             hit = _search(session, base, title, headers, timeout)
@@ -140,10 +141,8 @@ def dashboards_load(
             uid = str(hit["uid"])
             target = f"{base}/api/dashboards/uid/{quote(uid, safe='')}"
             label = f"Grafana dashboard {title!r}: GET {target}"
-            answer = call(
-                "GET", target, session=session, timeout=timeout, headers=headers, what=label
-            )
-            data = answer.json()
+            answer = call("GET", target, session=session, timeout=timeout, headers=headers, what=label)
+            data = _json(answer, label)
             model = data.get("dashboard") if isinstance(data, dict) else None
             if not isinstance(model, dict):
                 raise _shape_error(answer, label, "a dashboard answer with 'dashboard'")
@@ -155,8 +154,7 @@ def dashboards_load(
                     title=title,
                     uid=uid,
                     url=hit["url"] if isinstance(hit.get("url"), str) else None,
-                    folder=hit.get("folderTitle") if isinstance(hit.get("folderTitle"), str)
-                    else None,
+                    folder=hit.get("folderTitle") if isinstance(hit.get("folderTitle"), str) else None,
                     panels=panels,
                 )
             )
@@ -217,6 +215,7 @@ def post_release_annotation(
     dashboard queries annotations by tag). ``at`` defaults to now.
     """
     base = url.rstrip("/")
+    secrets = [token, *uri_credentials(base)]
     all_tags = tuple(dict.fromkeys(["release", environment, version, *tags]))
     moment = int((at.timestamp() if at else time.time()) * 1000)
     body: dict[str, Any] = {
@@ -228,11 +227,9 @@ def post_release_annotation(
         body["dashboardUID"] = dashboard_uid
     target = f"{base}/api/annotations"
     label = f"Grafana annotation: POST {target}"
-    with _secrets_kept([token]):
-        answer = call(
-            "POST", target, timeout=timeout, headers=_headers(token), json=body, what=label
-        )
-        data = answer.json()
+    with _secrets_kept(secrets):
+        answer = call("POST", target, timeout=timeout, headers=_headers(token), json=body, what=label)
+        data = _json(answer, label)
         annotation_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(annotation_id, int) or isinstance(annotation_id, bool):
             raise _shape_error(answer, label, "an annotation answer with a numeric 'id'")
@@ -267,6 +264,7 @@ def render_panel_png(
     unreachable`` (a login page or proxy answered instead).
     """
     base = url.rstrip("/")
+    secrets = [token, *uri_credentials(base)]
     query = urlencode(
         {
             "orgId": org_id,
@@ -279,13 +277,19 @@ def render_panel_png(
     )
     target = f"{base}/render/d-solo/{quote(dashboard_uid, safe='')}/_?{query}"
     label = f"Grafana render: GET {target}"
-    with _secrets_kept([token]):
+    with _secrets_kept(secrets):
         answer = call(
-            "GET", target, timeout=timeout, expect=(200, *_NO_RENDERER),
-            headers={**_headers(token), "Accept": "image/png"}, what=label,
+            "GET",
+            target,
+            timeout=timeout,
+            expect=(200, *_NO_RENDERER),
+            headers={**_headers(token), "Accept": "image/png"},
+            what=label,
         )
         if answer.status in _NO_RENDERER:
-            excerpt = _scrub(" ".join(answer.body[:200].decode("utf-8", "replace").split()), [token])
+            excerpt = SecretSet.of(secrets).redact(
+                " ".join(answer.body[:200].decode("utf-8", "replace").split())
+            )
             return PanelImage(
                 request=f"GET {target}",
                 status=answer.status,
@@ -312,7 +316,7 @@ def _search(
     target = f"{base}/api/search?{urlencode({'type': 'dash-db', 'query': title})}"
     label = f"Grafana search {title!r}: GET {target}"
     answer = call("GET", target, session=session, timeout=timeout, headers=headers, what=label)
-    hits = answer.json()
+    hits = _json(answer, label)
     if not isinstance(hits, list):
         raise _shape_error(answer, label, "a search answer (a JSON list)")
     wanted = _normal(title)
@@ -335,6 +339,16 @@ def _normal(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+def _json(answer: HttpAnswer, label: str) -> Any:
+    """The body as JSON; a malformed body names the system and request that sent it."""
+    try:
+        return answer.json()
+    except ProbeError as exc:
+        raise ProbeError(
+            exc.category, f"{label}: HTTP {answer.status} answer is not JSON", exc.evidence
+        ) from None
+
+
 def _shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
     return ProbeError(
         Category.INFRASTRUCTURE,
@@ -343,29 +357,11 @@ def _shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
     )
 
 
-_USERINFO = re.compile(r"(?<=//)[^/@\s]+@")
-
-
-def _scrub(value: Any, secrets: Sequence[str]) -> Any:
-    """``value`` with every secret (and any ``user:pass@`` in URLs) replaced by ``***``."""
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, "***")
-        return _USERINFO.sub("***@", value)
-    if isinstance(value, Mapping):
-        return {key: _scrub(item, secrets) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_scrub(item, secrets) for item in value]
-    return value
-
-
 @contextmanager
 def _secrets_kept(secrets: Sequence[str]) -> Iterator[None]:
-    """Re-raise any `ProbeError` with secrets scrubbed from its reason and evidence."""
-    ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
+    """Re-raise any `ProbeError` with the secrets masked in its reason and evidence."""
+    hidden = SecretSet.of(secrets)
     try:
         yield
     except ProbeError as exc:
-        raise ProbeError(
-            exc.category, _scrub(exc.reason, ordered), _scrub(exc.evidence, ordered)
-        ) from None
+        raise ProbeError(exc.category, hidden.redact(exc.reason), hidden.redact_tree(exc.evidence)) from None

@@ -24,23 +24,23 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import time
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Union
+from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import requests
 
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call
+from pytest_wimmelgate.secrets import SecretSet
 
 #: An API key (``"<base64 id:key>"``, optionally prefixed ``"ApiKey "``), a
 #: ``(user, password)`` pair for basic auth, or ``None``.
-Auth = Union[str, tuple[str, str], None]
+Auth = str | tuple[str, str] | None
 
 _XSRF_HEADERS = {"kibana": "kbn-xsrf", "opensearch": "osd-xsrf"}
 _FIND_PAGE_SIZE = 100
@@ -167,16 +167,21 @@ def count_recent(
     base, headers, secrets = _connection(url, auth)
     with _secrets_kept(secrets), requests.Session() as session:
         target = f"{base}/{_index_path(index_pattern)}/_count"
-        body = {"query": {"range": {time_field: {"gte": f"now-{_minutes(since_minutes)}m"}}}}
+        body = {"query": {"range": {time_field: {"gte": _ago(since_minutes)}}}}
         answer = call(
-            "POST", target, session=session, timeout=timeout, headers=headers, json=body,
+            "POST",
+            target,
+            session=session,
+            timeout=timeout,
+            headers=headers,
+            json=body,
             what=f"log count: POST {target}",
         )
         data = _json_object(answer, f"log count: POST {target}", "count")
         count = data.get("count")
         if not isinstance(count, int) or isinstance(count, bool):
             raise _shape_error(answer, f"log count: POST {target}", "a count answer with 'count'")
-        shards = data.get("_shards") if isinstance(data.get("_shards"), dict) else {}
+        shards = _dict(data.get("_shards"))
         result = LogCount(
             request=f"POST {target}",
             index_pattern=index_pattern,
@@ -196,8 +201,7 @@ def count_recent(
         if count < minimum:
             raise ProbeError(
                 Category.NO_DATA,
-                f"{count} log lines in {index_pattern} {window} at {base}, expected at least"
-                f" {minimum}",
+                f"{count} log lines in {index_pattern} {window} at {base}, expected at least {minimum}",
                 result.evidence(),
             )
         return result
@@ -232,12 +236,17 @@ def find_run_marker(
         while True:
             attempts += 1
             answer = call(
-                "POST", target, session=session, timeout=timeout, headers=headers, json=body,
+                "POST",
+                target,
+                session=session,
+                timeout=timeout,
+                headers=headers,
+                json=body,
                 what=label,
             )
             hit = _first_hit(answer, label)
             if hit is not None:
-                source = hit.get("_source") if isinstance(hit.get("_source"), dict) else {}
+                source = _dict(hit.get("_source"))
                 stamp = source.get("@timestamp")
                 return RunMarker(
                     request=f"POST {target}",
@@ -312,10 +321,18 @@ def saved_searches(
                 results.append(SavedSearch(title=title, found=False))
                 continue
             search = _describe_saved_search(
-                session, prefix, title, found, headers, timeout, es, since_minutes
+                session,
+                prefix,
+                title,
+                found,
+                headers=headers,
+                timeout=timeout,
+                es=es,
+                since_minutes=since_minutes,
             )
             # a note may quote a failed request: keep credentials out of it
-            results.append(_with(search, note=_scrub(search.note, _ordered(secrets))))
+            note = SecretSet.of(secrets).redact(search.note) if search.note else None
+            results.append(_with(search, note=note))
         result = SavedSearches(dashboards_url=base, api=api, searches=tuple(results))
         if result.missing:
             names = ", ".join(repr(title) for title in result.missing)
@@ -369,6 +386,7 @@ def _describe_saved_search(
     prefix: str,
     title: str,
     item: Mapping[str, Any],
+    *,
     headers: Mapping[str, str],
     timeout: float,
     es: tuple[str, dict[str, str]] | None,
@@ -379,8 +397,7 @@ def _describe_saved_search(
     if source is None:
         return _with(found, note="hit count not computed: searchSourceJSON is missing or not JSON")
     query, language = _stored_query(source)
-    found = _with(found, query=query if isinstance(query, str) else json.dumps(query),
-                  language=language)
+    found = _with(found, query=query if isinstance(query, str) else json.dumps(query), language=language)
     pattern_id = _index_pattern_id(item, source)
     if pattern_id is None:
         return _with(found, note="hit count not computed: the search names no data view")
@@ -402,13 +419,18 @@ def _describe_saved_search(
     must: list[Any] = [dsl]
     filters, negated = _stored_filters(source)
     if time_field:
-        filters.append({"range": {time_field: {"gte": f"now-{_minutes(since_minutes)}m"}}})
+        filters.append({"range": {time_field: {"gte": _ago(since_minutes)}}})
     body = {"query": {"bool": {"must": must, "filter": filters, "must_not": negated}}}
     target = f"{es_base}/{_index_path(pattern)}/_count"
     label = f"saved search {title!r} count: POST {target}"
     try:
         answer = call(
-            "POST", target, session=session, timeout=timeout, headers=es_headers, json=body,
+            "POST",
+            target,
+            session=session,
+            timeout=timeout,
+            headers=es_headers,
+            json=body,
             what=label,
         )
         count = _json_object(answer, label, "count").get("count")
@@ -462,7 +484,7 @@ def _stored_filters(source: Mapping[str, Any]) -> tuple[list[Any], list[Any]]:
     for item in source.get("filter") or []:
         if not isinstance(item, dict):
             continue
-        meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
+        meta = _dict(item.get("meta"))
         if meta.get("disabled"):
             continue
         if isinstance(item.get("query"), dict):
@@ -497,11 +519,11 @@ def _index_pattern(
     target = f"{prefix}/api/saved_objects/index-pattern/{quote(pattern_id, safe='')}"
     label = f"data view: GET {target}"
     answer = call("GET", target, session=session, timeout=timeout, headers=headers, what=label)
-    attributes = _json_object(answer, label, "attributes").get("attributes")
-    title = attributes.get("title") if isinstance(attributes, dict) else None
+    attributes = _dict(_json_object(answer, label, "attributes").get("attributes"))
+    title = attributes.get("title")
     if not isinstance(title, str) or not title:
         raise _shape_error(answer, label, "a data view with attributes.title")
-    time_field = attributes.get("timeFieldName") if isinstance(attributes, dict) else None
+    time_field = attributes.get("timeFieldName")
     return title, time_field if isinstance(time_field, str) and time_field else None
 
 
@@ -539,7 +561,7 @@ def _connection(url: str, auth: Auth) -> tuple[str, dict[str, str], list[str]]:
     base = urlunsplit(parts)
     headers: dict[str, str] = {"Accept": "application/json"}
     if isinstance(auth, str):
-        key = auth[len("ApiKey "):] if auth.startswith("ApiKey ") else auth
+        key = auth[len("ApiKey ") :] if auth.startswith("ApiKey ") else auth
         headers["Authorization"] = f"ApiKey {key}"
         secrets.append(key)
     elif auth is not None:
@@ -554,12 +576,19 @@ def _index_path(pattern: str) -> str:
     return quote(pattern, safe="*,-_.+:")
 
 
-def _minutes(value: float) -> str:
-    return f"{int(value)}" if float(value).is_integer() else f"{value:g}"
+def _ago(minutes: float) -> str:
+    """Elasticsearch date math for "``minutes`` ago" (whole units only: ``now-90s``)."""
+    if float(minutes).is_integer():
+        return f"now-{int(minutes)}m"
+    return f"now-{round(minutes * 60)}s"
 
 
 def _normal(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -567,10 +596,20 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def _json_object(answer: HttpAnswer, label: str, key: str) -> dict[str, Any]:
-    data = answer.json()
+    data = _json(answer, label)
     if not isinstance(data, dict):
         raise _shape_error(answer, label, f"a JSON object with {key!r}")
     return data
+
+
+def _json(answer: HttpAnswer, label: str) -> Any:
+    """The body as JSON; a malformed body names the system and request that sent it."""
+    try:
+        return answer.json()
+    except ProbeError as exc:
+        raise ProbeError(
+            exc.category, f"{label}: HTTP {answer.status} answer is not JSON", exc.evidence
+        ) from None
 
 
 def _shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
@@ -581,34 +620,11 @@ def _shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
     )
 
 
-_USERINFO = re.compile(r"(?<=//)[^/@\s]+@")
-
-
-def _scrub(value: Any, secrets: Sequence[str]) -> Any:
-    """``value`` with every secret (and any ``user:pass@`` in URLs) replaced by ``***``."""
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, "***")
-        return _USERINFO.sub("***@", value)
-    if isinstance(value, Mapping):
-        return {key: _scrub(item, secrets) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_scrub(item, secrets) for item in value]
-    return value
-
-
-def _ordered(secrets: Sequence[str]) -> list[str]:
-    """Distinct non-empty secrets, longest first (so no secret is scrubbed half)."""
-    return sorted({s for s in secrets if s}, key=len, reverse=True)
-
-
 @contextmanager
 def _secrets_kept(secrets: Sequence[str]) -> Iterator[None]:
-    """Re-raise any `ProbeError` with secrets scrubbed from its reason and evidence."""
-    ordered = _ordered(secrets)
+    """Re-raise any `ProbeError` with the secrets masked in its reason and evidence."""
+    hidden = SecretSet.of(secrets)
     try:
         yield
     except ProbeError as exc:
-        raise ProbeError(
-            exc.category, _scrub(exc.reason, ordered), _scrub(exc.evidence, ordered)
-        ) from None
+        raise ProbeError(exc.category, hidden.redact(exc.reason), hidden.redact_tree(exc.evidence)) from None

@@ -32,13 +32,15 @@ import requests
 
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call
+from pytest_wimmelgate.secrets import SecretSet, uri_credentials
 
 TRACES_PATH = "v1/traces"
 #: SpanKind enum of the OTLP proto: SPAN_KIND_INTERNAL.
 _SPAN_KIND_INTERNAL = 1
 _TOKEN_CHARS = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _CREDENTIAL_WORDS = ("authorization", "token", "key", "secret", "password", "auth", "signature")
-_ACCEPTED = tuple(range(200, 300))
+#: OTLP/HTTP success is 200; 201/202/204 are tolerated from proxies and vendors.
+_ACCEPTED = (200, 201, 202, 204)
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,10 @@ def check_export(
     auth_header: str | None = None,
     service_name: str = "pytest-wimmelgate",
 ) -> OtlpExport:
-    """Export one span with ``headers`` (must be 2xx), then without credentials (must be 401/403).
+    """Export one span with ``headers`` (must be accepted), then without credentials (401/403).
+
+    Accepted means HTTP 200 (201/202/204 are tolerated); a ``partialSuccess`` in the
+    answer is accepted too and reported in the result and its evidence.
 
     ``headers`` is a mapping or the raw ``OTEL_EXPORTER_OTLP_HEADERS`` text. The
     credential is ``auth_header`` if given, else every header whose name looks like a
@@ -140,7 +145,7 @@ def check_export(
     credential_names = _credential_names(pairs, auth_header)
     secret_values = [pairs[name] for name in credential_names]
     secret_values += [part for value in secret_values for part in value.split()[1:]]
-    with _secrets_kept(secret_values):
+    with _secrets_kept([*secret_values, *uri_credentials(url)]):
         if not credential_names:
             wanted = f"header {auth_header!r}" if auth_header else "a credential header"
             raise ProbeError(
@@ -154,15 +159,27 @@ def check_export(
         with requests.Session() as session:
             label = f"OTLP export with credentials: POST {url}"
             answer = call(
-                "POST", url, session=session, timeout=timeout, expect=_ACCEPTED, what=label,
-                headers=send, json=_export_request(trace_id, run, service_name),
+                "POST",
+                url,
+                session=session,
+                timeout=timeout,
+                expect=_ACCEPTED,
+                what=label,
+                headers=send,
+                json=_export_request(trace_id, run, service_name),
             )
             rejected, message = _partial_success(answer, label)
             stripped = {k: v for k, v in send.items() if k not in credential_names}
             label = f"OTLP export without credentials: POST {url}"
             refused = call(
-                "POST", url, session=session, timeout=timeout, expect=None, what=label,
-                headers=stripped, json=_export_request(trace_id, run, service_name),
+                "POST",
+                url,
+                session=session,
+                timeout=timeout,
+                expect=None,
+                what=label,
+                headers=stripped,
+                json=_export_request(trace_id, run, service_name),
             )
         result = OtlpExport(
             url=url,
@@ -191,9 +208,7 @@ def _judge_refusal(refused: HttpAnswer, label: str, result: OtlpExport) -> None:
             evidence,
         )
     if refused.status >= 500:
-        raise ProbeError(
-            Category.INFRASTRUCTURE, f"{label}: server error HTTP {refused.status}", evidence
-        )
+        raise ProbeError(Category.INFRASTRUCTURE, f"{label}: server error HTTP {refused.status}", evidence)
     raise ProbeError(
         Category.PRODUCT,
         f"{label}: HTTP {refused.status}, expected 401/403 (credentials required)",
@@ -245,7 +260,7 @@ def _partial_success(answer: HttpAnswer, label: str) -> tuple[int | None, str | 
     """``(rejectedSpans, errorMessage)`` of an ``ExportTraceServiceResponse``; None if absent."""
     if not answer.body.strip():
         return None, None  # some collectors send 200 with an empty body
-    data = answer.json()
+    data = _json(answer, label)
     if not isinstance(data, dict):
         raise _shape_error(answer, label, "an ExportTraceServiceResponse object")
     partial = data.get("partialSuccess", data.get("partial_success"))
@@ -253,13 +268,23 @@ def _partial_success(answer: HttpAnswer, label: str) -> tuple[int | None, str | 
         return None, None  # an empty partialSuccess is a full success
     if not isinstance(partial, dict):
         raise _shape_error(answer, label, "an ExportTraceServiceResponse (partialSuccess)")
-    raw = partial.get("rejectedSpans", partial.get("rejected_spans", 0))
+    raw: Any = partial.get("rejectedSpans", partial.get("rejected_spans", 0))
     try:
         rejected = int(raw)
     except (TypeError, ValueError):
         raise _shape_error(answer, label, "a partialSuccess with numeric rejectedSpans") from None
     message = partial.get("errorMessage", partial.get("error_message"))
     return rejected, str(message) if message else None
+
+
+def _json(answer: HttpAnswer, label: str) -> Any:
+    """The body as JSON; a malformed body names the system and request that sent it."""
+    try:
+        return answer.json()
+    except ProbeError as exc:
+        raise ProbeError(
+            exc.category, f"{label}: HTTP {answer.status} answer is not JSON", exc.evidence
+        ) from None
 
 
 def _shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
@@ -270,30 +295,11 @@ def _shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
     )
 
 
-_USERINFO = re.compile(r"(?<=//)[^/@\s]+@")
-
-
-def _scrub(value: Any, secrets: Sequence[str]) -> Any:
-    """``value`` with every secret (and any ``user:pass@`` in URLs) replaced by ``***``."""
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, "***")
-        return _USERINFO.sub("***@", value)
-    if isinstance(value, Mapping):
-        return {key: _scrub(item, secrets) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_scrub(item, secrets) for item in value]
-    return value
-
-
 @contextmanager
 def _secrets_kept(secrets: Sequence[str]) -> Iterator[None]:
-    """Re-raise any `ProbeError` with secrets scrubbed from its reason and evidence."""
-    ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
+    """Re-raise any `ProbeError` with the secrets masked in its reason and evidence."""
+    hidden = SecretSet.of(secrets)
     try:
         yield
     except ProbeError as exc:
-        raise ProbeError(
-            exc.category, _scrub(exc.reason, ordered), _scrub(exc.evidence, ordered)
-        ) from None
-
+        raise ProbeError(exc.category, hidden.redact(exc.reason), hidden.redact_tree(exc.evidence)) from None

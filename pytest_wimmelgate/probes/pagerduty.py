@@ -16,11 +16,10 @@ The API key never reaches a reason or evidence.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +27,7 @@ import requests
 
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call
+from pytest_wimmelgate.secrets import SecretSet, uri_credentials
 
 DEFAULT_API_URL = "https://api.pagerduty.com"
 ACCEPT = "application/vnd.pagerduty+json;version=2"
@@ -88,10 +88,11 @@ def oncall_now(
     """List who is on call for ``schedule_id`` now (or at ``now``); nobody is a product defect.
 
     Without ``now`` PagerDuty's own clock decides ("now" is its default range). With
-    ``now`` (timezone-aware, or taken as UTC) the request asks ``since=until=now`` and
-    entries whose ``start``/``end`` do not cover ``now`` are dropped.
+    ``now`` (timezone-aware, or taken as UTC) the request asks ``since=now``,
+    ``until=now+1s`` and entries whose ``start``/``end`` do not cover ``now`` are dropped.
     """
     base = (api_url or DEFAULT_API_URL).rstrip("/")
+    secrets = [token, *uri_credentials(base)]
     moment = _aware(now) if now is not None else None
     params: dict[str, Any] = {
         "schedule_ids[]": schedule_id,
@@ -99,19 +100,18 @@ def oncall_now(
         "time_zone": "UTC",
         "limit": _PAGE_SIZE,
     }
-    if moment is not None:
-        params["since"] = params["until"] = moment.isoformat()
+    if moment is not None:  # a one-second window; entries not covering ``moment`` are dropped
+        params["since"] = moment.isoformat()
+        params["until"] = (moment + timedelta(seconds=1)).isoformat()
     headers = {"Authorization": f"Token token={token}", "Accept": ACCEPT}
-    first = f"{base}/oncalls?{urlencode({**params, 'offset': 0})}"
+    first = f"{base}/oncalls?{urlencode({**params, 'offset': 0}, safe='[]')}"
     entries: list[OnCallEntry] = []
-    with _secrets_kept([token]), requests.Session() as session:
+    with _secrets_kept(secrets), requests.Session() as session:
         for page in range(_MAX_PAGES):
-            target = f"{base}/oncalls?{urlencode({**params, 'offset': page * _PAGE_SIZE})}"
+            target = f"{base}/oncalls?{urlencode({**params, 'offset': page * _PAGE_SIZE}, safe='[]')}"
             label = f"PagerDuty on-calls: GET {target}"
-            answer = call(
-                "GET", target, session=session, timeout=timeout, headers=headers, what=label
-            )
-            data = answer.json()
+            answer = call("GET", target, session=session, timeout=timeout, headers=headers, what=label)
+            data = _json(answer, label)
             oncalls = data.get("oncalls") if isinstance(data, dict) else None
             if not isinstance(oncalls, list):
                 raise _shape_error(answer, label, "an on-calls answer with an 'oncalls' list")
@@ -138,9 +138,7 @@ def oncall_now(
         return result
 
 
-def _entry(
-    item: Any, schedule_id: str, answer: HttpAnswer, label: str
-) -> OnCallEntry | None:
+def _entry(item: Any, schedule_id: str, answer: HttpAnswer, label: str) -> OnCallEntry | None:
     if not isinstance(item, dict) or not isinstance(item.get("user"), dict):
         raise _shape_error(answer, label, "a list of on-calls each with a 'user'")
     schedule = item.get("schedule")
@@ -179,7 +177,17 @@ def _parse(text: str | None) -> datetime | None:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _json(answer: HttpAnswer, label: str) -> Any:
+    """The body as JSON; a malformed body names the system and request that sent it."""
+    try:
+        return answer.json()
+    except ProbeError as exc:
+        raise ProbeError(
+            exc.category, f"{label}: HTTP {answer.status} answer is not JSON", exc.evidence
+        ) from None
 
 
 def _shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
@@ -190,29 +198,11 @@ def _shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
     )
 
 
-_USERINFO = re.compile(r"(?<=//)[^/@\s]+@")
-
-
-def _scrub(value: Any, secrets: Sequence[str]) -> Any:
-    """``value`` with every secret (and any ``user:pass@`` in URLs) replaced by ``***``."""
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, "***")
-        return _USERINFO.sub("***@", value)
-    if isinstance(value, Mapping):
-        return {key: _scrub(item, secrets) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_scrub(item, secrets) for item in value]
-    return value
-
-
 @contextmanager
 def _secrets_kept(secrets: Sequence[str]) -> Iterator[None]:
-    """Re-raise any `ProbeError` with secrets scrubbed from its reason and evidence."""
-    ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
+    """Re-raise any `ProbeError` with the secrets masked in its reason and evidence."""
+    hidden = SecretSet.of(secrets)
     try:
         yield
     except ProbeError as exc:
-        raise ProbeError(
-            exc.category, _scrub(exc.reason, ordered), _scrub(exc.evidence, ordered)
-        ) from None
+        raise ProbeError(exc.category, hidden.redact(exc.reason), hidden.redact_tree(exc.evidence)) from None

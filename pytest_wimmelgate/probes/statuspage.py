@@ -17,7 +17,6 @@ evidence.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ import requests
 
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call
+from pytest_wimmelgate.secrets import SecretSet, uri_credentials
 
 DEFAULT_API_URL = "https://api.statuspage.io"
 _PER_PAGE = 100
@@ -65,8 +65,9 @@ def incident_templates(
     token: str,
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> IncidentTemplates:
-    """Read every incident template of ``page_id``; any required name missing is a product defect."""
+    """Read every incident template of ``page_id``; a required name missing is a product defect."""
     base = (api_url or DEFAULT_API_URL).rstrip("/")
+    secrets = [token, *uri_credentials(base)]
     if base.endswith("/v1"):
         base = base[: -len("/v1")]
     path = f"{base}/v1/pages/{quote(page_id, safe='')}/incident_templates"
@@ -74,15 +75,13 @@ def incident_templates(
     templates: list[dict[str, Any]] = []
     seen: set[str] = set()
     pages = 0
-    with _secrets_kept([token]), requests.Session() as session:
+    with _secrets_kept(secrets), requests.Session() as session:
         for page in range(1, _MAX_PAGES + 1):
             target = f"{path}?{urlencode({'page': page, 'per_page': _PER_PAGE})}"
             label = f"Statuspage templates: GET {target}"
-            answer = call(
-                "GET", target, session=session, timeout=timeout, headers=headers, what=label
-            )
+            answer = call("GET", target, session=session, timeout=timeout, headers=headers, what=label)
             pages += 1
-            batch = answer.json()
+            batch = _json(answer, label)
             if not isinstance(batch, list) or not all(_is_template(t) for t in batch):
                 raise _shape_error(answer, label, "a list of templates with a 'name'")
             fresh = [t for t in batch if _key(t) not in seen]
@@ -126,6 +125,16 @@ def _normal(text: str) -> str:
     return " ".join(dashed.split())
 
 
+def _json(answer: HttpAnswer, label: str) -> Any:
+    """The body as JSON; a malformed body names the system and request that sent it."""
+    try:
+        return answer.json()
+    except ProbeError as exc:
+        raise ProbeError(
+            exc.category, f"{label}: HTTP {answer.status} answer is not JSON", exc.evidence
+        ) from None
+
+
 def _shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
     return ProbeError(
         Category.INFRASTRUCTURE,
@@ -134,29 +143,11 @@ def _shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
     )
 
 
-_USERINFO = re.compile(r"(?<=//)[^/@\s]+@")
-
-
-def _scrub(value: Any, secrets: Sequence[str]) -> Any:
-    """``value`` with every secret (and any ``user:pass@`` in URLs) replaced by ``***``."""
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, "***")
-        return _USERINFO.sub("***@", value)
-    if isinstance(value, Mapping):
-        return {key: _scrub(item, secrets) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_scrub(item, secrets) for item in value]
-    return value
-
-
 @contextmanager
 def _secrets_kept(secrets: Sequence[str]) -> Iterator[None]:
-    """Re-raise any `ProbeError` with secrets scrubbed from its reason and evidence."""
-    ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
+    """Re-raise any `ProbeError` with the secrets masked in its reason and evidence."""
+    hidden = SecretSet.of(secrets)
     try:
         yield
     except ProbeError as exc:
-        raise ProbeError(
-            exc.category, _scrub(exc.reason, ordered), _scrub(exc.evidence, ordered)
-        ) from None
+        raise ProbeError(exc.category, hidden.redact(exc.reason), hidden.redact_tree(exc.evidence)) from None
