@@ -27,7 +27,19 @@ import requests as _requests
 
 #: Same bucket bounds as the reference backend's http_request_duration_seconds (in ms).
 DEFAULT_BUCKETS_MS: tuple[float, ...] = (
-    5, 10, 25, 50, 100, 200, 300, 400, 500, 750, 1000, 2000, 5000,
+    5,
+    10,
+    25,
+    50,
+    100,
+    200,
+    300,
+    400,
+    500,
+    750,
+    1000,
+    2000,
+    5000,
 )
 DEFAULT_MAX_DURATION_S = 60.0
 
@@ -88,9 +100,7 @@ class SampleResult:
         counts[f">{self.buckets_ms[-1]:g} ms"] = 0
         labels = list(counts)
         for latency in self.latencies_ms:
-            index = next(
-                (i for i, b in enumerate(self.buckets_ms) if latency <= b), len(self.buckets_ms)
-            )
+            index = next((i for i, b in enumerate(self.buckets_ms) if latency <= b), len(self.buckets_ms))
             counts[labels[index]] += 1
         return counts
 

@@ -46,9 +46,7 @@ COMPARISONS = ("<", "<=", ">", ">=")
 DEFAULT_WINDOW = "5m"
 WINDOW_PLACEHOLDERS = ("${window}", "$window")
 
-_DURATION = re.compile(
-    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
-)
+_DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
 _UNIT_S = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
 
 
@@ -64,7 +62,7 @@ def parse_duration(text: str) -> float:
     match = _DURATION.match(text)
     if not text or match is None or not any(match.groups()):
         raise ValueError(f"not a Prometheus duration: {text!r}")
-    return float(sum(int(g) * unit for g, unit in zip(match.groups(), _UNIT_S) if g))
+    return float(sum(int(g) * unit for g, unit in zip(match.groups(), _UNIT_S, strict=True) if g))
 
 
 @dataclass(frozen=True)
@@ -90,10 +88,7 @@ class SLI:
 def _ratio_pct(metric: str, bad: str) -> str:
     """``100 * bad / all`` over a window. A bad series that was never created is 0, not
     missing (``or vector(0)``); no traffic at all stays 0/0 = NaN, i.e. no data."""
-    return (
-        f"100 * (sum(rate({metric}{{{bad}}}[$window])) or vector(0))"
-        f" / sum(rate({metric}[$window]))"
-    )
+    return f"100 * (sum(rate({metric}{{{bad}}}[$window])) or vector(0)) / sum(rate({metric}[$window]))"
 
 
 DEFAULT_SLIS: Mapping[str, SLI] = {
@@ -171,8 +166,7 @@ class Objective:
     def describe(self) -> str:
         """``p95 latency < 400 ms over 5m``."""
         return (
-            f"{self.sli.label} {self.comparison} {_num(self.limit)}{_unit(self.sli.unit)}"
-            f" over {self.window}"
+            f"{self.sli.label} {self.comparison} {_num(self.limit)}{_unit(self.sli.unit)} over {self.window}"
         )
 
 
@@ -404,9 +398,7 @@ def objectives_from_mapping(
         query = _opt_str(entry, "query", source, here)
         base = known.get(name)
         if base is None and query is None:
-            raise ConfigError(
-                source, f"{here}.sli", f"one of {sorted(known)}, or give a query for {name!r}"
-            )
+            raise ConfigError(source, f"{here}.sli", f"one of {sorted(known)}, or give a query for {name!r}")
         unit = _opt_str(entry, "unit", source, here)
         title = _opt_str(entry, "title", source, here)
         sli = SLI(

@@ -14,6 +14,7 @@ a 30-minute watch in microseconds without mocking the thing being measured.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -77,8 +78,7 @@ class WatchResult:
             ev = m.evaluation
             value = "" if ev.value is None else f"{ev.value:.4g}"
             lines.append(
-                f"{m.round:>5}  {m.at_s:>8.1f}  {ev.objective_id:<8} {ev.verdict:<8}"
-                f" {value:>12}  {ev.reason}"
+                f"{m.round:>5}  {m.at_s:>8.1f}  {ev.objective_id:<8} {ev.verdict:<8} {value:>12}  {ev.reason}"
             )
         return "\n".join(lines)
 
@@ -113,10 +113,11 @@ def watch(
 ) -> WatchResult:
     """Measure every objective each ``interval_s`` for ``duration_s``; stop at a breach.
 
-    Rounds start at t = 0, interval, 2·interval, … while t ≤ duration (a round that ran
-    long delays the next one; rounds never overlap). ``measure`` normally is
-    ``lambda o: slo.evaluate(o, url, timeout=...)``; a `WimmelgateError` it raises is
-    recorded as an ``error`` measurement. ``observer`` sees each measurement as it
+    Rounds start at t = 0, interval, 2·interval, … while t ≤ duration; a round that runs
+    past the next tick makes the loop skip that tick (rounds never overlap or pile up).
+    ``measure`` normally is ``lambda o: slo.evaluate(o, url, timeout=...)``; a
+    `WimmelgateError` it raises is recorded as a measurement of its category (SLO → fail,
+    no data → no data, anything else → error). ``observer`` sees each measurement as it
     happens (live logging).
     """
     if interval_s <= 0:
@@ -139,14 +140,21 @@ def watch(
     }
     if not objectives:
         return WatchResult(
-            NO_DATA, "nothing to watch: no objectives configured", (), 0, 0.0, False,
-            category=Category.NO_DATA, limits=limits,
+            NO_DATA,
+            "nothing to watch: no objectives configured",
+            (),
+            0,
+            0.0,
+            False,
+            category=Category.NO_DATA,
+            limits=limits,
         )
 
     start = clock()
     tallies = {o.id: _Tally() for o in objectives}
     measurements: list[Measurement] = []
     rounds = 0
+    last_tick = 0
     stop: tuple[str, str, Category] | None = None
 
     while stop is None:
@@ -157,40 +165,46 @@ def watch(
             measurements.append(m)
             if observer is not None:
                 observer(m)
-            stop = _count(tallies[objective.id], m, failure_limit, inconclusive_limit,
-                          consecutive_error_limit)
+            stop = _count(
+                tallies[objective.id], m, failure_limit, inconclusive_limit, consecutive_error_limit
+            )
             if stop is not None:
                 break
         rounds += 1
         if stop is not None:
             break
-        next_at = round_start + interval_s
-        if next_at - start > duration_s + 1e-9:
+        # Rounds keep to the grid start + k·interval; ticks a slow round overran are skipped.
+        now = clock()
+        ticks = max(math.floor((now - start) / interval_s + 1e-9) + 1, last_tick + 1)
+        if ticks * interval_s > duration_s + 1e-9:
             break
-        delay = next_at - clock()
+        last_tick = ticks
+        delay = start + ticks * interval_s - now
         if delay > 0:
             sleep(delay)
 
     elapsed = clock() - start
     counts = {oid: tally.as_dict() for oid, tally in tallies.items()}
     common: dict[str, Any] = dict(
-        measurements=tuple(measurements), rounds=rounds, elapsed_s=elapsed,
-        counts=counts, limits=limits,
+        measurements=tuple(measurements),
+        rounds=rounds,
+        elapsed_s=elapsed,
+        counts=counts,
+        limits=limits,
     )
     if stop is not None:
         verdict, reason, category = stop
         return WatchResult(verdict, reason, stopped_early=True, category=category, **common)
 
-    never = [
-        oid for oid, tally in tallies.items() if tally.passed == 0 and tally.failed == 0
-    ]
+    never = [oid for oid, tally in tallies.items() if tally.passed == 0 and tally.failed == 0]
     if never:
         last = {m.objective_id: m for m in measurements}
         oid = never[0]
         tally = tallies[oid]
         verdict = ERROR if tally.no_data == 0 else NO_DATA
-        category = (last[oid].evaluation.category or Category.INFRASTRUCTURE
-                    if verdict == ERROR else Category.NO_DATA)
+        category = (
+            last[oid].evaluation.category or Category.INFRASTRUCTURE if verdict == ERROR else Category.NO_DATA
+        )
         reason = (
             f"{oid}: no conclusive measurement in {rounds} rounds over {elapsed:.0f} s"
             f" ({tally.no_data} no data, {tally.errors} errors); last: "
@@ -203,7 +217,8 @@ def watch(
         f"{len(objectives)} objective(s) held over {elapsed:.0f} s: {rounds} rounds every"
         f" {interval_s:g} s, {len(measurements)} measurements"
         + (f", {tolerated} tolerated within limits" if tolerated else "")
-        + ": " + "; ".join(o.describe() for o in objectives)
+        + ": "
+        + "; ".join(o.describe() for o in objectives)
     )
     return WatchResult(PASS, reason, stopped_early=False, **common)
 

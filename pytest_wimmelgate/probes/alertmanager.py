@@ -17,7 +17,7 @@ from typing import Any
 import requests
 
 from pytest_wimmelgate.errors import Category, ProbeError
-from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, call
+from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call
 
 BLOCKING_SEVERITIES = ("P1", "P2")
 
@@ -88,13 +88,16 @@ def active_alerts(
     ]
     params.extend(("filter", matcher) for matcher in _matchers(filters))
     endpoint = _endpoint(url, "/api/v2/alerts")
-    answer = call(
-        "GET",
-        endpoint,
-        session=session,
-        timeout=timeout,
-        what=f"Alertmanager GET {endpoint}",
-        params=params,
+    answer = _checked(
+        call(
+            "GET",
+            endpoint,
+            session=session,
+            timeout=timeout,
+            expect=None,
+            what=f"Alertmanager GET {endpoint}",
+            params=params,
+        )
     )
     body = answer.json()
     if not isinstance(body, list):
@@ -120,13 +123,16 @@ def post_alerts(
         if not isinstance(alert.get("labels"), Mapping) or not alert["labels"]:
             raise ValueError(f"alerts[{index}]: an alert needs a non-empty labels mapping")
     endpoint = _endpoint(url, "/api/v2/alerts")
-    call(
-        "POST",
-        endpoint,
-        session=session,
-        timeout=timeout,
-        what=f"Alertmanager POST {endpoint}",
-        json=payload,
+    _checked(
+        call(
+            "POST",
+            endpoint,
+            session=session,
+            timeout=timeout,
+            expect=None,
+            what=f"Alertmanager POST {endpoint}",
+            json=payload,
+        )
     )
 
 
@@ -140,9 +146,8 @@ def status(
     import yaml
 
     endpoint = _endpoint(url, "/api/v2/status")
-    answer = call(
-        "GET", endpoint, session=session, timeout=timeout, what=f"Alertmanager GET {endpoint}"
-    )
+    what = f"Alertmanager GET {endpoint}"
+    answer = _checked(call("GET", endpoint, session=session, timeout=timeout, expect=None, what=what))
     body = answer.json()
     text = body.get("config", {}).get("original") if isinstance(body, Mapping) else None
     if not isinstance(text, str):
@@ -193,6 +198,24 @@ def blocking_alerts(
         and not alert.inhibited_by
         and alert.labels.get(label, "").strip().upper() in wanted
     ]
+
+
+def _checked(answer: HttpAnswer) -> HttpAnswer:
+    """2xx passes. A wrong URL, rejected credentials or a rejected request (e.g. a bad
+    filter, whose message Alertmanager sends back) is configuration; 5xx is infrastructure."""
+    if 200 <= answer.status < 300:
+        return answer
+    if answer.status >= 500:
+        category, problem = Category.INFRASTRUCTURE, f"server error HTTP {answer.status}"
+    elif answer.status in (401, 403):
+        category, problem = Category.CONFIG, f"credentials rejected (HTTP {answer.status})"
+    elif answer.status == 404:
+        category = Category.CONFIG
+        problem = "no Alertmanager API v2 there (HTTP 404); check the configured URL"
+    else:
+        message = " ".join(answer.body[:300].decode("utf-8", "replace").split())
+        category, problem = Category.CONFIG, f"request rejected (HTTP {answer.status}): {message}"
+    raise ProbeError(category, f"Alertmanager {answer.method} {answer.url}: {problem}", answer.evidence())
 
 
 def _alert(item: Mapping[str, Any]) -> Alert:

@@ -10,6 +10,7 @@ keeps the raw JSON answer for evidence.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,8 +22,6 @@ import requests
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call
 
-#: HTTP statuses whose body is a Prometheus error envelope we can explain.
-_ENVELOPE_STATUSES = (200, 400, 422, 503)
 #: errorType values that mean "your query is wrong" rather than "Prometheus is unwell".
 _QUERY_ERRORS = frozenset({"bad_data", "execution"})
 
@@ -211,10 +210,16 @@ def _get(
         endpoint,
         session=session,
         timeout=timeout,
-        expect=_ENVELOPE_STATUSES,
+        expect=None,
         what=f"Prometheus GET {endpoint}",
         params=dict(params),
     )
+    if answer.status in (401, 403):
+        raise ProbeError(
+            Category.CONFIG,
+            f"Prometheus GET {endpoint}: credentials rejected (HTTP {answer.status})",
+            answer.evidence(),
+        )
     envelope = _envelope(answer)
     if envelope.get("status") == "success":
         return envelope.get("data"), envelope
@@ -223,9 +228,7 @@ def _get(
     evidence = {**answer.evidence(), "query": promql, "answer": envelope}
     if error_type in _QUERY_ERRORS or answer.status in (400, 422):
         subject = f"query {promql!r}" if promql else f"GET {endpoint}"
-        raise ProbeError(
-            Category.CONFIG, f"Prometheus rejected {subject}: {error_type}: {message}", evidence
-        )
+        raise ProbeError(Category.CONFIG, f"Prometheus rejected {subject}: {error_type}: {message}", evidence)
     raise ProbeError(
         Category.INFRASTRUCTURE,
         f"Prometheus GET {endpoint}: {error_type}: {message} (HTTP {answer.status})",
@@ -234,19 +237,28 @@ def _get(
 
 
 def _envelope(answer: HttpAnswer) -> Mapping[str, Any]:
-    body = answer.json()
-    if not isinstance(body, Mapping) or body.get("status") not in ("success", "error"):
+    """The JSON envelope; anything else means a wrong URL (config) or a sick server (5xx)."""
+    try:
+        body = json.loads(answer.body or b"null")
+    except ValueError:
+        body = None
+    if isinstance(body, Mapping) and body.get("status") in ("success", "error"):
+        return body
+    if answer.status >= 500:
         raise ProbeError(
             Category.INFRASTRUCTURE,
-            f"{answer.method} {answer.url}: not a Prometheus API answer (HTTP {answer.status})",
+            f"{answer.method} {answer.url}: server error HTTP {answer.status}",
             answer.evidence(),
         )
-    return body
+    raise ProbeError(
+        Category.CONFIG,
+        f"{answer.method} {answer.url}: no Prometheus HTTP API there (HTTP {answer.status});"
+        " check the configured Prometheus URL",
+        answer.evidence(),
+    )
 
 
-def _parse_result(
-    endpoint: str, promql: str, data: Any, envelope: Mapping[str, Any]
-) -> QueryResult:
+def _parse_result(endpoint: str, promql: str, data: Any, envelope: Mapping[str, Any]) -> QueryResult:
     warnings = tuple(str(w) for w in envelope.get("warnings") or ())
     try:
         result_type = str(data["resultType"])
@@ -254,9 +266,7 @@ def _parse_result(
         samples: tuple[Sample, ...] = ()
         series: tuple[Series, ...] = ()
         if result_type == "vector":
-            samples = tuple(
-                Sample(dict(item.get("metric") or {}), *_point(item["value"])) for item in result
-            )
+            samples = tuple(Sample(dict(item.get("metric") or {}), *_point(item["value"])) for item in result)
         elif result_type == "scalar":
             samples = (Sample({}, *_point(result)),)
         elif result_type == "matrix":
