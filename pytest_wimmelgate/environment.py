@@ -149,26 +149,52 @@ def validate(env: Environment, *, resolved_sections: Iterable[str] = ()) -> None
     """Check the file against the shipped JSON Schema; the first error is a `ConfigError`.
 
     Values still holding an unresolved placeholder are not type-checked yet; sections
-    named in ``resolved_sections`` are resolved first and checked fully.
+    named in ``resolved_sections`` are resolved first and checked fully. A tree that
+    validated before (same schema, same resolved content) is not validated again: the
+    validation cache holds content hashes only, never values.
     """
-    import jsonschema
-
     tree = _resolve(env.raw, "", env.variables)
     for section in resolved_sections:
         if env.has(section):
             tree[section] = env.get(section)
+    marker = _validation_marker(tree)
+    if marker is not None and marker.exists():
+        return
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(tree), key=lambda e: list(e.absolute_path))
     for error in errors:
         if isinstance(error.instance, Unresolved):
             continue
         raise ConfigError(env.source, _key_path(error.absolute_path), _expected(error))
+    if marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass
+
+
+def _validation_marker(tree: Any) -> Path | None:
+    """Where a successful validation of this exact tree is remembered (a hash, no values)."""
+    import hashlib
+    import os
+
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    text = _schema_text() + json.dumps(tree, sort_keys=True, default=repr)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Path(root) / "pytest-wimmelgate" / "validated" / digest
 
 
 def schema() -> dict[str, Any]:
     """The JSON Schema of environment files, shipped inside the package."""
-    text = resources.files("pytest_wimmelgate").joinpath("schema/environment.schema.json")
-    return dict(json.loads(text.read_text(encoding="utf-8")))
+    return dict(json.loads(_schema_text()))
+
+
+def _schema_text() -> str:
+    path = resources.files("pytest_wimmelgate").joinpath("schema/environment.schema.json")
+    return path.read_text(encoding="utf-8")
 
 
 def _load_merged(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
@@ -250,14 +276,18 @@ def _interpolate(text: str, key_path: str, variables: Mapping[str, str]) -> Any:
 
 
 def _scalar(text: str) -> Any:
-    """A whole-value placeholder takes the YAML type of its text: ``2`` is a number."""
-    import yaml
+    """A whole-value placeholder takes the type of its text: ``2`` is a number, ``true`` a bool.
 
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-    return value if isinstance(value, (int, float, bool)) and not isinstance(value, str) else text
+    Only numbers and ``true``/``false`` convert; ``off`` or ``no`` stay strings.
+    """
+    if text in ("true", "false"):
+        return text == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
 
 
 def _unresolved(node: Any) -> Iterator[Unresolved]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     """Why a check failed; each one is an Allure category of the same name."""
 
     INFRASTRUCTURE = "infrastructure unreachable"

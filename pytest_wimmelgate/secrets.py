@@ -87,6 +87,8 @@ class SecretSet:
 
     def redact_tree(self, node: Any) -> Any:
         """A copy of a JSON-like tree with every string redacted."""
+        if not self.values:
+            return node
         if isinstance(node, str):
             return self.redact(node)
         if isinstance(node, Mapping):

@@ -7,6 +7,8 @@ workers it only enriches reports, which the controller aggregates.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import shutil
@@ -21,7 +23,7 @@ from pytest_wimmelgate import catalogue, outcomes
 from pytest_wimmelgate.artifacts import allure_extras, summary
 from pytest_wimmelgate.environment import Environment
 from pytest_wimmelgate.errors import Category, WimmelgateError
-from pytest_wimmelgate.locks import target_lock
+from pytest_wimmelgate.locks import TargetLock
 from pytest_wimmelgate.run import RunContext, iso, utc_now
 from pytest_wimmelgate.secrets import SecretSet
 from pytest_wimmelgate.terminal import verdict_lines
@@ -62,6 +64,8 @@ class GateSession:
         self.records: list[CheckRecord] = []
         self.exit_status: int | None = None
         self.report_note: str | None = None
+        self.lock = TargetLock(self.run_dir / ".target.lock")
+        config.add_cleanup(self.lock.close)
 
     # -- xdist -----------------------------------------------------------------
     @pytest.hookimpl(optionalhook=True)
@@ -90,7 +94,7 @@ class GateSession:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, Any, Any]:
         exclusive = item.get_closest_marker(catalogue.DESTRUCTIVE_MARKER) is not None
-        with target_lock(self.run_dir / ".target.lock", exclusive=exclusive):
+        with self.lock.hold(exclusive=exclusive):
             return (yield)
 
     @pytest.hookimpl(tryfirst=True)
@@ -113,9 +117,11 @@ class GateSession:
             _attach_evidence(call.excinfo.value, self.secrets)  # type: ignore[union-attr]
         if report.skipped:
             reason = outcomes.skip_reason(report)
-        meta = check_meta(item)
-        meta.update({"when": report.when, "category": category,
-                     "reason": self.secrets.redact(reason) if reason else None})
+        meta = item.stash.get(META_KEY, None)
+        if meta is None:
+            meta = item.stash[META_KEY] = check_meta(item)
+        if reason:
+            meta = {**meta, "category": category, "reason": self.secrets.redact(reason)}
         report.user_properties.append((PROPERTY, json.dumps(meta)))
         redact_report(report, self.secrets)
         return report
@@ -133,9 +139,9 @@ class GateSession:
             self._order.append(report.nodeid)
         phases.duration_s += report.duration
         if report.failed and phases.outcome != "failed":
-            phases.outcome, phases.reason, phases.category = "failed", meta["reason"], meta["category"]
+            phases.outcome, phases.reason, phases.category = "failed", meta.get("reason"), meta.get("category")
         elif report.skipped and phases.outcome == "passed":
-            phases.outcome, phases.reason = "skipped", meta["reason"]
+            phases.outcome, phases.reason = "skipped", meta.get("reason")
 
     # -- verdict and artifacts ---------------------------------------------------
     @pytest.hookimpl(trylast=True)
@@ -235,6 +241,7 @@ class GateSession:
 
 
 USER_ALLURE_DIR = pytest.StashKey[str]()
+META_KEY = pytest.StashKey[dict[str, Any]]()
 
 
 def _check_order(tests: dict[str, _Phases]) -> Any:
@@ -275,20 +282,29 @@ def decorate(item: pytest.Item, *, runbook_url: str) -> None:
     if check is None:
         raise pytest.UsageError(
             f"{item.nodeid}: unknown check id {check_id!r} (see `wimmelgate catalogue`)")
-    for gate in check.gates:
-        item.add_marker(gate)
+    has_severity = any(m.kwargs.get("label_type") == "severity" for m in item.iter_markers("allure_label"))
+    for mark in _check_marks(check, runbook_url, with_severity=not has_severity):
+        item.own_markers.append(mark)
+        item.keywords[mark.name] = mark
+
+
+@functools.lru_cache(maxsize=256)
+def _check_marks(check: catalogue.Check, runbook_url: str, *, with_severity: bool) -> tuple[pytest.Mark, ...]:
+    """The marks a check's items get, built once per check id."""
+    marks = [getattr(pytest.mark, gate) for gate in check.gates]
     if check.destructive:
-        item.add_marker(catalogue.DESTRUCTIVE_MARKER)
-    item.add_marker(pytest.mark.allure_label(*check.gates, label_type="epic"))
-    item.add_marker(pytest.mark.allure_label(check.area, label_type="feature"))
-    item.add_marker(pytest.mark.allure_label(check.id, label_type="tag"))
-    item.add_marker(pytest.mark.allure_label(check.id, label_type="check"))
-    if not any(m.kwargs.get("label_type") == "severity" for m in item.iter_markers("allure_label")):
-        item.add_marker(pytest.mark.allure_label("critical", label_type="severity"))
-    for section in check.sections:
-        item.add_marker(pytest.mark.allure_link(
-            catalogue.runbook_link(runbook_url, section), link_type="link",
-            name=f"Runbook §{section}"))
+        marks.append(getattr(pytest.mark, catalogue.DESTRUCTIVE_MARKER))
+    marks += [
+        pytest.mark.allure_label(*check.gates, label_type="epic"),
+        pytest.mark.allure_label(check.area, label_type="feature"),
+        pytest.mark.allure_label(check.id, label_type="tag"),
+        pytest.mark.allure_label(check.id, label_type="check"),
+    ]
+    if with_severity:
+        marks.append(pytest.mark.allure_label("critical", label_type="severity"))
+    marks += [pytest.mark.allure_link(catalogue.runbook_link(runbook_url, section), link_type="link",
+                                      name=f"Runbook §{section}") for section in check.sections]
+    return tuple(m.mark for m in marks)
 
 
 def redact_report(report: pytest.TestReport, secrets: SecretSet) -> None:
@@ -325,10 +341,8 @@ def _redact_object(node: Any, secrets: SecretSet, depth: int) -> Any:
         for name, value in list(attributes.items()):
             redacted = _redact_object(value, secrets, depth + 1)
             if redacted is not value:
-                try:
+                with contextlib.suppress(AttributeError, TypeError):
                     object.__setattr__(node, name, redacted)
-                except (AttributeError, TypeError):
-                    pass
     return node
 
 

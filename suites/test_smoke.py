@@ -65,12 +65,16 @@ def test_messaging_send_read_delete(backend: BackendClient, smoke_token: str, wg
 
 @pytest.mark.check("SG-6")
 def test_upload_download_identical_bytes(backend: BackendClient, smoke_token: str, run_tag: str,
-                                         cleanup: Cleanup, evidence: Evidence) -> None:
+                                         wg_env: Environment, cleanup: Cleanup, evidence: Evidence) -> None:
     data = os.urandom(64 * 1024)
     stored = backend.upload(smoke_token, name=f"{run_tag}.bin", data=data, tag=run_tag)
     upload_id = str(stored["id"])
     cleanup(lambda: backend.delete_upload(smoke_token, upload_id))
     evidence.json("upload", stored)
+    expected_storage = wg_env.get("backend.expect_storage", None)
+    if expected_storage and stored.get("storage") not in (None, expected_storage):
+        raise CheckFailed(Category.PRODUCT, f"upload landed in {stored.get('storage')!r}, expected "
+                          f"{expected_storage!r}: the {expected_storage} storage is failing")
     back = backend.download(smoke_token, upload_id)
     assert hashlib.sha256(back).hexdigest() == hashlib.sha256(data).hexdigest(), (
         f"downloaded {len(back)} bytes differ from the {len(data)} bytes uploaded")
