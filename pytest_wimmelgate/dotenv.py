@@ -40,9 +40,7 @@ def load_dotenv(path: str | Path) -> dict[str, str]:
     except FileNotFoundError:
         raise ConfigError(source, "", "a dotenv file (not found)") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            source, "", f"a readable UTF-8 dotenv file ({exc.__class__.__name__})"
-        ) from None
+        raise ConfigError(source, "", f"a readable UTF-8 dotenv file ({exc.__class__.__name__})") from None
     return parse_dotenv(text, source)
 
 
@@ -79,9 +77,7 @@ def _unquoted(rest: str) -> str:
     return rest.strip()
 
 
-def _quoted(
-    rest: str, lines: list[str], index: int, source: str, number: int
-) -> tuple[str, int]:
+def _quoted(rest: str, lines: list[str], index: int, source: str, number: int) -> tuple[str, int]:
     """Read a quoted value starting at ``rest``; it may continue on following lines."""
     quote = rest[0]
     text = rest[1:]
@@ -98,17 +94,13 @@ def _quoted(
             if char == quote:
                 tail = text[pos + 1 :].strip()
                 if tail and not tail.startswith("#"):
-                    raise ConfigError(
-                        source, f"line {number}", f"{_EXPECTED} with nothing after the closing quote"
-                    )
+                    raise ConfigError(source, f"line {number}", f"{_EXPECTED} with nothing after the closing quote")
                 return "".join(chunks), index
             chunks.append(char)
             pos += 1
         if index >= len(lines):
             kind = "double" if quote == '"' else "single"
-            raise ConfigError(
-                source, f"line {number}", f"{_EXPECTED} with a closing {kind} quote"
-            )
+            raise ConfigError(source, f"line {number}", f"{_EXPECTED} with a closing {kind} quote")
         chunks.append("\n")
         text = lines[index]
         index += 1

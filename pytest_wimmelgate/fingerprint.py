@@ -29,7 +29,7 @@ import hmac
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 ENV_VAR = "WIMMELGATE_FINGERPRINT_KEY"
 DEFAULT_KEY = "wimmelgate-fingerprint-v1"
