@@ -38,7 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "protected environment without --wg-allow-destructive")
     config.addinivalue_line(
         "markers", f"{catalogue.CHECK_MARKER}(id): ties a test to its catalogue check id, e.g. check('SG-3')")
-    if config.option.help or config.option.collectonly and not config.option.markexpr:
+    if config.option.help or (config.option.collectonly and not config.option.markexpr):
         return
     workerinput = getattr(config, "workerinput", None)
     try:

@@ -48,7 +48,12 @@ class SecretSet:
         extra_values: Iterable[str] = (),
     ) -> SecretSet:
         names = set(extra_names)
-        found: set[str] = set(v for v in extra_values if v)
+        found: set[str] = set()
+        for value in extra_values:
+            if value:
+                found.add(value)
+                found.update(_header_values(value))
+                found.update(uri_credentials(value))
         for name, value in variables.items():
             if not value:
                 continue

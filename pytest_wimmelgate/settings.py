@@ -41,6 +41,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("--wg-report", "WIMMELGATE_REPORT", "wg_report", "auto",
             "single-file Allure report in the run folder: auto, off or required",
             choices=("auto", "off", "required")),
+    Setting("--wg-watch", "WIMMELGATE_WATCH", "wg_watch", None,
+            "watch metric gates for this long (e.g. 30m after go-live, 10m per traffic step); "
+            "default: the environment's metrics.watch.duration, else one measurement"),
+    Setting("--wg-watch-interval", "WIMMELGATE_WATCH_INTERVAL", "wg_watch_interval", None,
+            "interval between measurements while watching; default metrics.watch.interval, else 30s"),
     Setting("--wg-approval", None, None, [],
             "ROLE:NAME approval (repeatable): product-owner, release-captain, on-call, incident",
             action="append"),

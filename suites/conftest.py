@@ -46,7 +46,7 @@ def cleanup() -> Iterator[Callable[[Callable[[], None]], None]]:
     for action in reversed(undo):
         try:
             action()
-        except Exception as error:  # noqa: BLE001 - every deletion is attempted
+        except Exception as error:
             errors.append(error)
     if errors:
         raise errors[0]
@@ -57,3 +57,11 @@ def fault_provider(wg_env: Environment, pytestconfig: pytest.Config) -> FaultPro
     """The environment's way of blocking a dependency on purpose."""
     return make_provider(wg_env.get("faults", {}), source=wg_env.source,
                          sandbox_info=sandbox_info(pytestconfig))
+
+
+@pytest.fixture(scope="session")
+def wg_environ(wg_env: Environment) -> dict[str, str]:
+    """Process environment plus the values this run provides (the sandbox's endpoints)."""
+    import os
+
+    return {**os.environ, **wg_env.variables}
