@@ -36,7 +36,7 @@ def variables_of(info: Any) -> dict[str, str]:
     return {k: v for k, v in values.items() if v}
 
 
-def start_for_run(config: pytest.Config, env: Environment) -> dict[str, str]:
+def start_for_run(config: pytest.Config, env: Environment, needed: tuple[str, ...] = ()) -> dict[str, str]:
     """Start the sandbox described by ``env``'s ``sandbox`` section; stop it at cleanup."""
     try:
         from pytest_wimmelgate.sandbox.launcher import Sandbox
@@ -65,4 +65,35 @@ def start_for_run(config: pytest.Config, env: Environment) -> dict[str, str]:
         info = sandbox.start()
     except SandboxError as error:
         raise ConfigError(env.source, "sandbox", f"a sandbox that starts: {error}") from None
+    from pytest_wimmelgate.sandbox.history import seed
+
+    seed(info)
+    if "metrics" in needed and info.prometheus_url:
+        wait_for_metric_data(info.prometheus_url)
     return variables_of(info)
+
+
+WARM_UP_QUERIES = (
+    "sum(rate(http_requests_total[1m]))",
+    "sum(rate(readiness_checks_total[1m]))",
+    "sum(rate(push_deliveries_total[1m]))",
+)
+
+
+def wait_for_metric_data(prometheus_url: str, *, bound_s: float = 45.0) -> bool:
+    """Wait until a fresh sandbox's Prometheus holds traffic rates, as staging always does.
+
+    Returns False when the bound passes first; the metric checks then say "no data".
+    """
+    from pytest_wimmelgate.errors import ProbeError
+    from pytest_wimmelgate.probes import prometheus
+    from pytest_wimmelgate.waiting import poll_until
+
+    def has_data() -> bool:
+        for query in WARM_UP_QUERIES:
+            values = prometheus.query(prometheus_url, query, timeout=2).values()
+            if not values or not all(v > 0 for v in values):
+                return False
+        return True
+
+    return poll_until(has_data, bound_s=bound_s, interval_s=0.5, tolerate=(ProbeError,))

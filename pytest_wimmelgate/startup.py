@@ -22,6 +22,7 @@ from pytest_wimmelgate.artifacts.release_folder import create_run_dir
 from pytest_wimmelgate.environment import Environment, load, locate, validate
 from pytest_wimmelgate.errors import ConfigError, WimmelgateError
 from pytest_wimmelgate.secrets import SecretSet, looks_secret
+from pytest_wimmelgate.sections import validate_sections
 from pytest_wimmelgate.session import USER_ALLURE_DIR, GateSession
 
 ALWAYS_RESOLVED = ("waivers", "runbook_url", "name", "protected")
@@ -57,6 +58,7 @@ class GateStart:
         env = env.with_variables(sandbox_variables)
         env.require(needed)
         validate(env, resolved_sections=[s for s in needed if env.has(s)])
+        validate_sections(env, needed)
         secrets = secrets + _secrets(env, {**environ, **target})
         context = _context(config, env, environ, selection.gates_in(markexpr))
         _prepare_outputs(config, Path(context.run_dir))
@@ -134,7 +136,7 @@ def _start_sandbox_if_needed(config: pytest.Config, env: Environment, needed: tu
         return {}
     from pytest_wimmelgate.sandbox_service import start_for_run
 
-    return start_for_run(config, env)
+    return start_for_run(config, env, needed)
 
 
 def _context(config: pytest.Config, env: Environment, environ: Mapping[str, str],

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pytest_wimmelgate.sandbox.history import seed
 from pytest_wimmelgate.sandbox.info import SandboxInfo
 from pytest_wimmelgate.sandbox.launcher import Sandbox
 from pytest_wimmelgate.sandbox_service import variables_of
@@ -23,7 +24,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxInfo]:
     box = Sandbox(tmp_path_factory.mktemp("sandbox"), storage="s3", traffic_rps=0,
                   prometheus="off", alertmanager="off", login_limit=5)
     try:
-        yield box.start()
+        info = box.start()
+        seed(info)
+        yield info
     finally:
         box.stop()
 

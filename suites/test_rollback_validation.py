@@ -1,0 +1,77 @@
+"""Rollback validated (runbook 3): N-1 serves and is ready, its artifact is available,
+applied migrations match N-1. Run it with ``--wg-version <N-1>``. PF-3, GL-3 and RV-4
+belong to this gate too (see test_preflight, test_golive, test_metrics)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_wimmelgate import migrations
+from pytest_wimmelgate.environment import Environment
+from pytest_wimmelgate.errors import Category, CheckFailed
+from pytest_wimmelgate.evidence import Evidence
+from pytest_wimmelgate.probes.backend import BackendClient
+from pytest_wimmelgate.probes.http import call
+from pytest_wimmelgate.run import RunContext
+
+
+def _previous_version(wg_run: RunContext) -> str:
+    if not wg_run.version_expected:
+        raise CheckFailed(Category.CONFIG, "the N-1 version is unknown: run rollback_validation with "
+                                           "--wg-version <N-1>")
+    return wg_run.version
+
+
+@pytest.mark.check("RV-1")
+def test_serving_version_is_n_minus_1_and_ready(backend: BackendClient, wg_run: RunContext,
+                                                evidence: Evidence) -> None:
+    expected = _previous_version(wg_run)
+    body = backend.health()
+    readiness = backend.readiness()
+    evidence.json("serving", {"health": body, "readiness": readiness.evidence()})
+    assert body.get("version") == expected, (
+        f"/health reports version {body.get('version')!r}, expected N-1 {expected!r}")
+    assert readiness.status == 200, f"N-1 is serving but /readiness answered {readiness.status}"
+
+
+@pytest.mark.check("RV-2")
+def test_artifact_n_minus_1_is_available(wg_env: Environment, wg_run: RunContext, wg_environ: dict[str, str],
+                                         evidence: Evidence) -> None:
+    version = _previous_version(wg_run)
+    template = wg_env.get("artifacts.url_template", None)
+    if template:
+        url = str(template).replace("{version}", version)
+        answer = call("HEAD", url, timeout=float(wg_env.get("artifacts.timeout_s", 10)), expect=(200,),
+                      what=f"artifact {version}")
+        evidence.json("artifact", answer.evidence())
+        return
+    bucket = str(wg_env.get("artifacts.s3.bucket"))
+    key = str(wg_env.get("artifacts.s3.key_template")).replace("{version}", version)
+    import boto3
+    import botocore.config
+    import botocore.exceptions
+
+    client = boto3.client(
+        "s3", endpoint_url=wg_env.get("artifacts.s3.endpoint_url", None),
+        region_name=str(wg_env.get("artifacts.s3.region", "eu-central-1")),
+        aws_access_key_id=wg_environ.get(str(wg_env.get("artifacts.s3.access_key_variable", "AWS_ACCESS_KEY_ID"))),
+        aws_secret_access_key=wg_environ.get(
+            str(wg_env.get("artifacts.s3.secret_key_variable", "AWS_SECRET_ACCESS_KEY"))),
+        config=botocore.config.Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1}))
+    try:
+        head = client.head_object(Bucket=bucket, Key=key)
+    except botocore.exceptions.ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "?")
+        raise CheckFailed(Category.PRODUCT, f"artifact s3://{bucket}/{key} not available ({code})") from None
+    except botocore.exceptions.BotoCoreError as error:
+        raise CheckFailed(Category.INFRASTRUCTURE, f"artifact store unreachable ({type(error).__name__})") from None
+    evidence.json("artifact", {"bucket": bucket, "key": key, "size": head.get("ContentLength")})
+
+
+@pytest.mark.check("RV-3")
+def test_applied_migrations_match_n_minus_1(wg_env: Environment, wg_environ: dict[str, str],
+                                            pytestconfig: pytest.Config, evidence: Evidence) -> None:
+    settings = migrations.parse_migration_settings(wg_env.get("migrations", None), wg_env.source)
+    result = migrations.run_applied_match(settings, wg_environ, pytestconfig.rootpath)
+    evidence.json("applied migrations", result.evidence())
+    result.raise_for_failure()
