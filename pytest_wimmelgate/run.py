@@ -8,7 +8,7 @@ import subprocess
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pytest_wimmelgate.errors import ConfigError
@@ -64,11 +64,11 @@ def new_run_id() -> str:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_instant(text: str, source: str) -> datetime:
@@ -79,7 +79,7 @@ def parse_instant(text: str, source: str) -> datetime:
         raise ConfigError(source, "", f"an ISO 8601 time like 2026-11-24T20:30:00+01:00, got {text!r}") from None
     if moment.tzinfo is None:
         raise ConfigError(source, "", f"a time with an offset or Z (got {text!r}, which is ambiguous)")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def ci_version(environ: Mapping[str, str]) -> str | None:

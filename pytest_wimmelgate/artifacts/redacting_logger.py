@@ -6,7 +6,6 @@ its place and passes every result, container and attachment through a `SecretSet
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import uuid
@@ -30,7 +29,7 @@ class RedactingFileLogger(AllureFileLogger):  # type: ignore[misc]
         filename = item.file_pattern.format(prefix=uuid.uuid4())
         data = self._secrets.redact_tree(asdict(item, filter=lambda _, v: v or v is False))
         tmp = self._report_dir / f"{filename}.tmp"
-        with io.open(tmp, "w", encoding="utf8") as handle:
+        with open(tmp, "w", encoding="utf8") as handle:
             json.dump(data, handle, ensure_ascii=False)
         os.replace(tmp, self._report_dir / filename)
 
