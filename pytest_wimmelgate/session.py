@@ -20,7 +20,9 @@ from typing import Any
 import pytest
 
 from pytest_wimmelgate import catalogue, outcomes
-from pytest_wimmelgate.artifacts import allure_extras, summary
+from pytest_wimmelgate.artifacts import allure_extras, coverage_result, summary
+from pytest_wimmelgate.artifacts.manifest import write_manifest
+from pytest_wimmelgate.artifacts.report import generate_report
 from pytest_wimmelgate.environment import Environment
 from pytest_wimmelgate.errors import Category, WimmelgateError
 from pytest_wimmelgate.locks import TargetLock
@@ -64,6 +66,8 @@ class GateSession:
         self.records: list[CheckRecord] = []
         self.exit_status: int | None = None
         self.report_note: str | None = None
+        self.report_mode = "auto"
+        self.allure_cli: list[str] | None = None
         self.lock = TargetLock(self.run_dir / ".target.lock")
         config.add_cleanup(self.lock.close)
 
@@ -106,7 +110,7 @@ class GateSession:
                 f"{self.env.name} (pass --wg-allow-destructive to allow it)"
             )
 
-    @pytest.hookimpl(wrapper=True)
+    @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
         report: pytest.TestReport = yield
         if outcomes.is_not_configured(call.excinfo):
@@ -160,8 +164,8 @@ class GateSession:
             self.exit_status = int(exitstatus)
         else:
             self.exit_status = EXIT_GO if self.verdict.go else EXIT_NO_GO
-        session.exitstatus = self.exit_status
         self._write_artifacts(gates)
+        session.exitstatus = self.exit_status
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -235,9 +239,20 @@ class GateSession:
         junit = self.run_dir / "junit.xml"
         if junit.is_file():
             junit.write_bytes(self.secrets.redact_bytes(junit.read_bytes()))
+        found: dict[str, list[str]] = {}
+        for record in self.records:
+            if record.id:
+                found.setdefault(record.id, []).append(record.nodeid)
+        coverage_result.write(results, self.run_dir, gates=gates, found=found,
+                              runbook_url=str(self.env.get("runbook_url", catalogue.RUNBOOK_URL)))
         user_dir = self.config.stash.get(USER_ALLURE_DIR, None)
         if user_dir:
             shutil.copytree(results, user_dir, dirs_exist_ok=True)
+        report = generate_report(self.run_dir, mode=self.report_mode, cli=self.allure_cli)
+        self.report_note = f"report: {report.note}" if report.note else None
+        if self.report_mode == "required" and not report.ok and self.exit_status == EXIT_GO:
+            self.exit_status = EXIT_NO_GO
+        write_manifest(self.run_dir)
 
 
 USER_ALLURE_DIR = pytest.StashKey[str]()

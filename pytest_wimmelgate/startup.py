@@ -19,6 +19,7 @@ import pytest
 from pytest_wimmelgate import run as runmod
 from pytest_wimmelgate import selection, settings
 from pytest_wimmelgate.artifacts.release_folder import create_run_dir
+from pytest_wimmelgate.artifacts.report import require_cli
 from pytest_wimmelgate.environment import Environment, load, locate, validate
 from pytest_wimmelgate.errors import ConfigError, WimmelgateError
 from pytest_wimmelgate.secrets import SecretSet, looks_secret
@@ -54,6 +55,8 @@ class GateStart:
             return PassiveState(env, secrets, target)
         checks = selection.selected_checks(markexpr)
         needed = (*ALWAYS_RESOLVED, *selection.sections_used(checks))
+        report_mode, _ = settings.resolve(config, "wg_report", environ)
+        allure_cli = require_cli(str(report_mode), root=config.rootpath)
         sandbox_variables = _start_sandbox_if_needed(config, env, needed, environ)
         env = env.with_variables(sandbox_variables)
         env.require(needed)
@@ -66,6 +69,7 @@ class GateStart:
         session = GateSession(config, env=env, secrets=secrets, context=context,
                               sandbox_variables=sandbox_variables, worker=False)
         session.target_variables = target
+        session.report_mode, session.allure_cli = str(report_mode), allure_cli
         return session
 
     @staticmethod

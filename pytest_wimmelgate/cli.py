@@ -1,0 +1,144 @@
+"""The ``wimmelgate`` command: catalogue coverage, report and manifest tools, the sandbox.
+
+Exit status: 0 ok, 1 a finding (a check without a test, a failed report, a changed file),
+4 usage or configuration error with one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+EXIT_OK, EXIT_FINDING, EXIT_USAGE = 0, 1, 4
+SANDBOX_MODULE = "pytest_wimmelgate.sandbox.foreground"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's usage exit status (4) instead of 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="wimmelgate", description="Release gates for the Wimmelwelt backend (pytest-wimmelgate).")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    catalogue = commands.add_parser(
+        "catalogue", help="list every check id with its gates, runbook section and tests; "
+                          "exit 1 when a check has no test",
+        description="Collect the suites (no test runs) and map every catalogue check id to the "
+                    "tests implementing it.")
+    catalogue.add_argument("--suites", type=Path, default=Path("suites"), metavar="DIR",
+                           help="folder of the gate suites (default: suites)")
+    catalogue.add_argument("--json", action="store_true", help="print JSON (schema wimmelgate/catalogue/v1)")
+    report = commands.add_parser(
+        "report", help="generate the single-file Allure report of a run folder",
+        description="Run `allure generate --single-file` for RUN_DIR, carrying trend history.")
+    report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    report.add_argument("--allure", default=None, metavar="COMMAND",
+                        help="Allure command (default: $WIMMELGATE_ALLURE, PATH, .ci/node)")
+    report.add_argument("--timeout", type=float, default=180.0, metavar="SECONDS")
+    manifest = commands.add_parser(
+        "manifest", help="write or check MANIFEST.sha256 of a run folder",
+        description="Write MANIFEST.sha256 over every file of RUN_DIR, or check it with --check.")
+    manifest.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    manifest.add_argument("--check", action="store_true", help="verify instead of writing")
+    commands.add_parser(
+        "sandbox", add_help=False,
+        help="run the reference backend in the foreground until Ctrl-C (see `wimmelgate sandbox --help`)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["sandbox"]:
+        return sandbox(args_list[1:])
+    args = _parser().parse_args(args_list)
+    if args.command == "catalogue":
+        return catalogue(args.suites, as_json=args.json)
+    if args.command == "report":
+        return report(args.run_dir, allure=args.allure, timeout_s=args.timeout)
+    return manifest(args.run_dir, check=args.check)
+
+
+def catalogue(suites: Path, *, as_json: bool = False) -> int:
+    """Print the catalogue coverage of `suites`; 1 when a check lacks a test or an id is unknown."""
+    from pytest_wimmelgate import coverage
+
+    if not suites.is_dir():
+        return _usage(f"--suites {suites}: not a folder")
+    try:
+        found = coverage.collect_tests(suites)
+    except coverage.CollectionError as error:
+        print(error, file=sys.stderr)
+        return _usage(f"--suites {suites}: collection failed")
+    result = coverage.build_coverage(found)
+    if as_json:
+        print(json.dumps(coverage.coverage_json(result), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(coverage.coverage_text(result))
+    return EXIT_OK if result.complete else EXIT_FINDING
+
+
+def report(run_dir: Path, *, allure: str | None = None, timeout_s: float = 180.0) -> int:
+    """Generate the report of an existing run folder (e.g. after installing the CLI)."""
+    from pytest_wimmelgate.artifacts import report as reportmod
+    from pytest_wimmelgate.errors import ConfigError
+
+    if not (run_dir / reportmod.RESULTS).is_dir():
+        return _usage(f"{run_dir}: not a run folder (no {reportmod.RESULTS}/)")
+    try:
+        cli = reportmod.require_cli("required", allure)
+    except ConfigError as error:
+        return _usage(str(error))
+    result = reportmod.generate_report(run_dir, mode="required", cli=cli, timeout_s=timeout_s)
+    print(result.note)
+    return EXIT_OK if result.ok else EXIT_FINDING
+
+
+def manifest(run_dir: Path, *, check: bool = False) -> int:
+    """Write ``MANIFEST.sha256``, or with `check` report every difference (exit 1)."""
+    from pytest_wimmelgate.artifacts.manifest import verify_manifest, write_manifest
+
+    if not run_dir.is_dir():
+        return _usage(f"{run_dir}: not a folder")
+    if not check:
+        print(write_manifest(run_dir))
+        return EXIT_OK
+    problems = verify_manifest(run_dir)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(f"{run_dir}: all files match MANIFEST.sha256")
+    return EXIT_FINDING if problems else EXIT_OK
+
+
+def sandbox(argv: list[str]) -> int:
+    """Delegate to ``pytest_wimmelgate.sandbox.foreground.run_foreground`` (the sandbox extra)."""
+    try:
+        module = importlib.import_module(SANDBOX_MODULE)
+    except ModuleNotFoundError as error:
+        if error.name and SANDBOX_MODULE.startswith(error.name):
+            return _usage("wimmelgate sandbox: not available in this installation")
+        return _usage(f"wimmelgate sandbox: needs the sandbox extra (missing module {error.name}); "
+                      "pip install 'pytest-wimmelgate[sandbox]'")
+    run_foreground = getattr(module, "run_foreground", None)
+    if run_foreground is None:
+        return _usage("wimmelgate sandbox: not available in this installation")
+    return int(run_foreground(argv) or 0)
+
+
+def _usage(message: str) -> int:
+    print(f"wimmelgate: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
