@@ -29,6 +29,7 @@ class Database:
             socketTimeoutMS=1500,
             timeoutMS=int(OPERATION_TIMEOUT_S * 1000),
             appname="wimmelwelt-sandbox",
+            journal=True,
         )
         self._db: MongoDatabase[dict[str, Any]] = self._client.get_default_database()
 

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import IO, Any
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 
@@ -22,7 +22,7 @@ class JsonLog:
 
     def __init__(
         self,
-        stream: TextIO,
+        stream: IO[str],
         *,
         level: str = "info",
         static: dict[str, Any] | None = None,

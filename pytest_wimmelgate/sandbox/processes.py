@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 WATCHDOG_MODULE = "pytest_wimmelgate.sandbox.watchdog"
+# a caller's AWS profile would make boto3 in the children look for it and fail
+DROPPED_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE",
+                     "AWS_SHARED_CREDENTIALS_FILE", "AWS_SESSION_TOKEN")
 
 
 class SandboxError(RuntimeError):
@@ -89,6 +92,12 @@ def owns(record: PidRecord) -> bool:
     return cmdline is None or record.marker in cmdline
 
 
+def running_records(pids: Path) -> list[PidRecord]:
+    """The records in ``pids/*.pid`` whose processes are still running."""
+    records = [read_pid_file(path) for path in sorted(pids.glob("*.pid"))]
+    return [record for record in records if record is not None and owns(record)]
+
+
 def send_signal(record: PidRecord, sig: signal.Signals) -> bool:
     """Signal the recorded process if it is still ours; False when it is gone."""
     if not owns(record):
@@ -112,12 +121,19 @@ def wait_gone(pid: int, timeout_s: float) -> bool:
 
 def stop_record(record: PidRecord, timeout_s: float = 5.0) -> None:
     """SIGCONT (it may be paused), SIGTERM, and SIGKILL after ``timeout_s``."""
-    if not send_signal(record, signal.SIGCONT):
-        return
-    send_signal(record, signal.SIGTERM)
-    if not wait_gone(record.pid, timeout_s):
-        send_signal(record, signal.SIGKILL)
-        wait_gone(record.pid, 2.0)
+    stop_records([record], timeout_s)
+
+
+def stop_records(records: Sequence[PidRecord], timeout_s: float = 5.0) -> None:
+    """Stop several processes at once: SIGCONT+SIGTERM to all, SIGKILL to stragglers."""
+    live = [r for r in records if send_signal(r, signal.SIGCONT)]
+    for record in live:
+        send_signal(record, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for record in live:
+        if not wait_gone(record.pid, max(0.0, deadline - time.monotonic())):
+            send_signal(record, signal.SIGKILL)
+            wait_gone(record.pid, 2.0)
 
 
 def package_root() -> str:
@@ -127,7 +143,7 @@ def package_root() -> str:
 
 def child_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The parent's environment plus ``extra``, with this package importable."""
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k not in DROPPED_VARIABLES}
     env.update(extra or {})
     path = env.get("PYTHONPATH", "")
     root = package_root()
@@ -145,17 +161,20 @@ def spawn(
     owner_pid: int,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    detach: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Start ``command`` under a watchdog that writes ``pid_file`` and ends it with its owner.
 
     The watchdog runs in its own session (a terminal Ctrl-C reaches only the parent, which
     then stops everything in order) and terminates the command once ``owner_pid`` is gone.
+    With ``detach`` the watchdog forks away, so the returned process exits at once and
+    the command does not end with the calling process (only with ``owner_pid``).
     """
     log_file.parent.mkdir(parents=True, exist_ok=True)
     watchdog = [
         sys.executable, "-m", WATCHDOG_MODULE,
         "--owner", str(owner_pid), "--pid-file", str(pid_file), "--marker", marker,
-        "--", *command,
+        *(["--detach"] if detach else []), "--", *command,
     ]
     with open(log_file, "ab") as log:
         return subprocess.Popen(
@@ -170,15 +189,18 @@ def spawn(
 
 
 def wait_for_pid_file(
-    pid_file: Path, watchdog: subprocess.Popen[bytes], timeout_s: float
+    pid_file: Path, watchdog: subprocess.Popen[bytes] | None, timeout_s: float
 ) -> PidRecord:
-    """The record the watchdog wrote; SandboxError if it died or took too long."""
+    """The record the watchdog wrote; SandboxError if it died or took too long.
+
+    Pass ``watchdog=None`` for a detached watchdog (its launcher exits at once).
+    """
     deadline = time.monotonic() + timeout_s
     while True:
         record = read_pid_file(pid_file)
-        if record is not None and record.pid != watchdog.pid:
+        if record is not None and (watchdog is None or record.pid != watchdog.pid):
             return record
-        if watchdog.poll() is not None:
+        if watchdog is not None and watchdog.poll() is not None:
             raise SandboxError(f"watchdog for {pid_file.name} exited ({watchdog.returncode})")
         if time.monotonic() >= deadline:
             raise SandboxError(f"no pid file {pid_file} within {timeout_s:g} s")

@@ -43,6 +43,7 @@ class PushDispatcher:
 
     def stop(self) -> None:
         self._stop.set()
+        self._queue.put((0.0, ""))  # wake the thread at once
         if self._thread.is_alive():
             self._thread.join(timeout=3)
 
@@ -59,9 +60,11 @@ class PushDispatcher:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                due, delivery_id = self._queue.get(timeout=0.2)
+                due, delivery_id = self._queue.get(timeout=1.0)
             except queue.Empty:
                 continue
+            if not delivery_id:
+                return
             wait = due - time.monotonic()
             if wait > 0 and self._stop.wait(wait):
                 return

@@ -1,6 +1,7 @@
 """A tiny supervisor: runs one command, records its pid, ends it when the owner is gone.
 
-``python -m pytest_wimmelgate.sandbox.watchdog --owner PID --pid-file F --marker M -- cmd...``
+``python -m pytest_wimmelgate.sandbox.watchdog --owner PID --pid-file F --marker M
+[--detach] -- cmd...``
 
 The pid file names the command itself (not the watchdog), so pausing or killing it from
 any process acts on the real server. SIGTERM to the watchdog is forwarded to the command.
@@ -9,6 +10,7 @@ any process acts on the real server. SIGTERM to the watchdog is forwarded to the
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -38,12 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--owner", type=int, required=True)
     parser.add_argument("--pid-file", type=Path, required=True)
     parser.add_argument("--marker", default="")
+    parser.add_argument("--detach", action="store_true",
+                        help="fork and let the parent return at once (not our caller's child)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command given")
 
+    if args.detach and os.fork() > 0:
+        os._exit(0)
     stopping: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -53,7 +53,8 @@ def test_run_folder_holds_summary_junit_and_allure_results(gate_dir: pytest.Pyte
     assert {"Infrastructure unreachable", "SLO violated", "Configuration missing",
             "Product defect", "Advisory"} <= {c["name"] for c in categories}
     assert json.loads((results / "executor.json").read_text())["name"]
-    [test_result] = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
+    [test_result] = [r for r in (json.loads(p.read_text()) for p in results.glob("*-result.json"))
+                     if r["name"] == "test_health"]
     labels = {(x["name"], x["value"]) for x in test_result["labels"]}
     assert {("epic", "staging_gate"), ("epic", "prod_smoke"), ("feature", "health"),
             ("severity", "critical"), ("check", "SG-1")} <= labels

@@ -1,0 +1,49 @@
+"""The reference Wimmelwelt backend ("sandbox") and its launcher.
+
+`Sandbox` starts the backend with real dependencies (SecantusDB over the MongoDB wire
+protocol, moto S3, Prometheus, Alertmanager) as separate processes on 127.0.0.1;
+`SandboxInfo` describes a running one; the ``pause_*``/``resume_*``/``restart_database``
+functions inject faults from any process. Nothing heavy is imported until used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_wimmelgate.sandbox.foreground import run_foreground
+    from pytest_wimmelgate.sandbox.info import SandboxInfo
+    from pytest_wimmelgate.sandbox.launcher import (
+        BackendProcess,
+        Sandbox,
+        SandboxError,
+        database_pid,
+        pause_database,
+        pause_s3,
+        restart_database,
+        resume_database,
+        resume_s3,
+        start_backend,
+    )
+
+__all__ = [
+    "BackendProcess", "Sandbox", "SandboxError", "SandboxInfo", "database_pid",
+    "pause_database", "pause_s3", "restart_database", "resume_database", "resume_s3",
+    "run_foreground", "start_backend",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "run_foreground":
+        from pytest_wimmelgate.sandbox import foreground
+
+        return foreground.run_foreground
+    if name == "SandboxInfo":
+        from pytest_wimmelgate.sandbox import info
+
+        return info.SandboxInfo
+    if name in __all__:
+        from pytest_wimmelgate.sandbox import launcher
+
+        return getattr(launcher, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
