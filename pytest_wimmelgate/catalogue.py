@@ -46,6 +46,7 @@ GATES: tuple[Gate, ...] = (
 
 _B = ("backend",)
 _SMOKE = ("backend", "smoke_account")
+_M = ("metrics", "backend")  # metric checks sample the backend when no Prometheus is configured
 
 CHECKS: tuple[Check, ...] = (
     Check("PF-1", ("preflight",), "artifact version and commit are known and recorded", ("2.1",), "release"),
@@ -220,30 +221,28 @@ CHECKS: tuple[Check, ...] = (
         "observability",
         uses=("grafana",),
     ),
-    Check("PD-1", ("post_deploy",), "p95 latency below the environment's limit", ("4",), "slo", uses=("metrics", "backend")),
-    Check("PD-2", ("post_deploy",), "5xx rate below the environment's limit", ("4",), "slo", uses=("metrics", "backend")),
-    Check(
-        "PD-3", ("post_deploy",), "readiness failures below the environment's limit", ("4",), "slo", uses=("metrics", "backend")
-    ),
+    Check("PD-1", ("post_deploy",), "p95 latency below the environment's limit", ("4",), "slo", uses=_M),
+    Check("PD-2", ("post_deploy",), "5xx rate below the environment's limit", ("4",), "slo", uses=_M),
+    Check("PD-3", ("post_deploy",), "readiness failures below the environment's limit", ("4",), "slo", uses=_M),
     Check(
         "PD-4",
         ("post_deploy",),
         "push delivery success above the environment's limit",
         ("4",),
         "slo",
-        uses=("metrics", "backend"),
+        uses=_M,
     ),
     Check("PD-5", ("post_deploy",), "saved searches exist", ("4",), "observability", uses=("logs",)),
-    Check("RT-1", ("rollback_trigger",), "5xx > 2% over 5 min", ("3",), "slo", uses=("metrics", "backend")),
-    Check("RT-2", ("rollback_trigger",), "p95 > 500 ms over 5 min", ("3",), "slo", uses=("metrics", "backend")),
-    Check("RT-3", ("rollback_trigger",), "readiness fluctuates > 0.5%", ("3",), "slo", uses=("metrics", "backend")),
-    Check("RT-4", ("rollback_trigger",), "push failures > 5% over 10 min", ("3",), "slo", uses=("metrics", "backend")),
+    Check("RT-1", ("rollback_trigger",), "5xx > 2% over 5 min", ("3",), "slo", uses=_M),
+    Check("RT-2", ("rollback_trigger",), "p95 > 500 ms over 5 min", ("3",), "slo", uses=_M),
+    Check("RT-3", ("rollback_trigger",), "readiness fluctuates > 0.5%", ("3",), "slo", uses=_M),
+    Check("RT-4", ("rollback_trigger",), "push failures > 5% over 10 min", ("3",), "slo", uses=_M),
     Check("RV-1", ("rollback_validation",), "serving version is N-1 and ready", ("3",), "release", uses=_B),
     Check(
         "RV-2", ("rollback_validation",), "artifact N-1 available for redeploy", ("3",), "release", uses=("artifacts",)
     ),
     Check("RV-3", ("rollback_validation",), "applied migrations match N-1", ("3",), "migrations", uses=("migrations",)),
-    Check("RV-4", ("rollback_validation",), "metrics stable after rollback", ("3",), "slo", uses=("metrics", "backend")),
+    Check("RV-4", ("rollback_validation",), "metrics stable after rollback", ("3",), "slo", uses=_M),
     Check(
         "AL-1",
         ("alerting",),

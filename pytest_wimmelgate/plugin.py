@@ -16,11 +16,11 @@ from pytest_wimmelgate.errors import WimmelgateError
 from pytest_wimmelgate.evidence import Evidence
 from pytest_wimmelgate.run import RunContext
 from pytest_wimmelgate.secrets import SecretSet
-from pytest_wimmelgate.session import WORKER_KEY, GateSession
+from pytest_wimmelgate.session import WORKER_KEY, CatalogueMarks, GateSession
 from pytest_wimmelgate.startup import GateStart, PassiveState
 
 SESSION_NAME = "wimmelgate-session"
-STATE_KEY = pytest.StashKey[PassiveState]()
+STATE_KEY = pytest.StashKey[PassiveState | GateSession]()
 
 
 @pytest.hookimpl
@@ -38,9 +38,13 @@ def pytest_configure(config: pytest.Config) -> None:
         "protected environment without --wg-allow-destructive")
     config.addinivalue_line(
         "markers", f"{catalogue.CHECK_MARKER}(id): ties a test to its catalogue check id, e.g. check('SG-3')")
-    if config.option.help or (config.option.collectonly and not config.option.markexpr):
+    if config.option.help:
+        return
+    if config.option.collectonly:
+        config.pluginmanager.register(CatalogueMarks(), "wimmelgate-catalogue-marks")
         return
     workerinput = getattr(config, "workerinput", None)
+    state: PassiveState | GateSession
     try:
         if workerinput is not None and WORKER_KEY in workerinput:
             state = GateStart.for_worker(config, json.loads(workerinput[WORKER_KEY]))
@@ -54,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(lambda: config.pluginmanager.unregister(state, SESSION_NAME))
 
 
-def _state(config: pytest.Config) -> PassiveState:
+def _state(config: pytest.Config) -> PassiveState | GateSession:
     state = config.stash.get(STATE_KEY, None)
     if state is None:
         raise pytest.UsageError("wimmelgate is not configured for this run")

@@ -8,9 +8,8 @@ the README in place.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 from pytest_wimmelgate.catalogue import CHECKS, GATES
 from pytest_wimmelgate.environment import schema

@@ -134,7 +134,7 @@ class GateSession:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.worker:
             return
-        meta = next((json.loads(v) for k, v in report.user_properties if k == PROPERTY), None)
+        meta = next((json.loads(str(v)) for k, v in report.user_properties if k == PROPERTY), None)
         if meta is None:
             return
         phases = self._tests.get(report.nodeid)
@@ -253,6 +253,14 @@ class GateSession:
         if self.report_mode == "required" and not report.ok and self.exit_status == EXIT_GO:
             self.exit_status = EXIT_NO_GO
         write_manifest(self.run_dir)
+
+
+class CatalogueMarks:
+    """Collect-only runs: gate markers and labels from the catalogue, no run folder."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        decorate(item, runbook_url=catalogue.RUNBOOK_URL)
 
 
 USER_ALLURE_DIR = pytest.StashKey[str]()

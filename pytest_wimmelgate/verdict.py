@@ -66,7 +66,7 @@ class Verdict:
 
 def apply_waivers(records: Iterable[CheckRecord], waivers: Mapping[str, str]) -> list[CheckRecord]:
     """Attach the environment's waiver reason to records of waived check ids."""
-    return [replace(r, waiver=waivers[r.id]) if r.id in waivers else r for r in records]
+    return [replace(r, waiver=waivers[r.id]) if r.id and r.id in waivers else r for r in records]
 
 
 def decide(records: Iterable[CheckRecord], *, no_selection_reason: str = "") -> Verdict:

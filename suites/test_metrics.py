@@ -11,8 +11,8 @@ import pytest
 
 from pytest_wimmelgate import metric_gate, settings, watch
 from pytest_wimmelgate.environment import Environment
-from pytest_wimmelgate.evidence import Evidence
 from pytest_wimmelgate.errors import CheckFailed, NotConfigured
+from pytest_wimmelgate.evidence import Evidence
 from pytest_wimmelgate.watch import WatchResult
 
 Watched = dict[str, dict[str, WatchResult]]
@@ -96,7 +96,8 @@ def test_trigger_p95_latency(watched: Watched, metric_source: metric_gate.Metric
 
 
 @pytest.mark.check("RT-3")
-def test_trigger_readiness_fluctuation(watched: Watched, metric_source: metric_gate.MetricSource, evidence: Evidence) -> None:
+def test_trigger_readiness_fluctuation(watched: Watched, metric_source: metric_gate.MetricSource,
+                                       evidence: Evidence) -> None:
     _judge("RT-3", "triggers", watched, metric_source, evidence)
 
 

@@ -11,7 +11,7 @@ through the same S3 and MongoDB protocols they use in staging.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,8 +29,8 @@ def seed(info: Any, *, now: datetime | None = None, days: int = 8) -> dict[str, 
     import botocore.config
     import pymongo
 
-    now = now or datetime.now(timezone.utc)
-    client = pymongo.MongoClient(info.mongodb_uri, serverSelectionTimeoutMS=3000)
+    now = now or datetime.now(UTC)
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(info.mongodb_uri, serverSelectionTimeoutMS=3000)
     try:
         db = client.get_default_database()
         export = json.dumps({name: db[name].count_documents({}) for name in db.list_collection_names()})
@@ -45,12 +45,12 @@ def seed(info: Any, *, now: datetime | None = None, days: int = 8) -> dict[str, 
         config=botocore.config.Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2}))
     nights = _nights(now, days)
     for night in nights:
-        stamp = night.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = night.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         s3.put_object(Bucket=info.s3_bucket, Key=f"{BACKUP_PREFIX}wimmelwelt-{stamp}.json",
                       Body=export.encode(), Metadata={"backup-time": night.isoformat()})
     restored = nights[-4] + timedelta(hours=7)
-    record = {"restored_at": restored.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
-              "backup": f"{BACKUP_PREFIX}wimmelwelt-{nights[-4].astimezone(timezone.utc):%Y%m%dT%H%M%SZ}.json",
+    record = {"restored_at": restored.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+              "backup": f"{BACKUP_PREFIX}wimmelwelt-{nights[-4].astimezone(UTC):%Y%m%dT%H%M%SZ}.json",
               "result": "ok", "ticket": "https://tickets.wimmelwelt.invalid/OPS-SANDBOX-1"}
     s3.put_object(Bucket=info.s3_bucket, Key=f"{RESTORE_PREFIX}{restored:%Y%m%d}.json",
                   Body=json.dumps(record).encode(), ContentType="application/json")
