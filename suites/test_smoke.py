@@ -85,8 +85,9 @@ def test_upload_download_identical_bytes(backend: BackendClient, smoke_token: st
 
 @pytest.mark.check("SG-7")
 def test_push_accepted_and_delivered(backend: BackendClient, smoke_token: str, wg_env: Environment,
-                                     run_tag: str, evidence: Evidence) -> None:
+                                     run_tag: str, cleanup: Cleanup, evidence: Evidence) -> None:
     delivery_id = backend.push_test(smoke_token, tag=run_tag)
+    cleanup(lambda: backend.delete_push(smoke_token, delivery_id))
     bound = float(wg_env.get("backend.push_delivery_timeout_s", 10))
     statuses: list[str] = []
 

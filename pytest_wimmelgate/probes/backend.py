@@ -93,6 +93,9 @@ class BackendClient:
         answer = self.request("POST", "push_test", token=token, expect=(202,), json={"tag": tag})
         return str(_field(answer, "delivery_id"))
 
+    def delete_push(self, token: str, delivery_id: str) -> None:
+        self.request("DELETE", "push_deliveries", f"/{delivery_id}", token=token, expect=(200, 204, 404))
+
     def push_status(self, token: str, delivery_id: str) -> str:
         answer = self.request("GET", "push_deliveries", f"/{delivery_id}", token=token)
         return str(_field(answer, "status"))
