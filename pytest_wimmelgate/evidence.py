@@ -33,4 +33,5 @@ class Evidence:
     def parameter(self, name: str, value: Any) -> None:
         import allure
 
-        allure.dynamic.parameter(name, self._secrets.redact(str(value)))
+        shown = value if isinstance(value, (int, float)) else self._secrets.redact(str(value))
+        allure.dynamic.parameter(name, shown)

@@ -111,14 +111,17 @@ class SecretSet:
 
 
 def _header_values(value: str) -> list[str]:
-    """Values inside an OTLP-style header list ``k=v,k2=v2`` (``Bearer x`` also as ``x``)."""
+    """Values of secret-named headers in an OTLP-style list ``k=v,k2=v2`` (``Bearer x`` also as ``x``).
+
+    ``Authorization=Bearer%20abc,x-scope=prod`` yields the token, never ``prod``.
+    """
     if "=" not in value:
         return []
     found: list[str] = []
     for pair in value.split(","):
-        _, _, item = pair.partition("=")
+        name, _, item = pair.partition("=")
         item = item.strip()
-        if item:
+        if item and looks_secret(name.strip()):
             found.append(item)
             for prefix in ("Bearer ", "Bearer%20", "Token token=", "ApiKey ", "OAuth "):
                 if item.startswith(prefix):

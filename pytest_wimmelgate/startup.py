@@ -27,6 +27,7 @@ from pytest_wimmelgate.sections import validate_sections
 from pytest_wimmelgate.session import USER_ALLURE_DIR, GateSession
 
 ALWAYS_RESOLVED = ("waivers", "runbook_url", "name", "protected")
+NAME_SECTIONS = frozenset({"variables", "secrets"})  # sections naming variables rather than holding values
 
 
 @dataclass
@@ -114,6 +115,8 @@ def _secrets(env: Environment, variables: Mapping[str, str]) -> SecretSet:
     def walk(node: Any, path: str) -> None:
         if isinstance(node, Mapping):
             for key, value in node.items():
+                if path == "" and key in NAME_SECTIONS or str(key).endswith("_variable"):
+                    continue  # these hold variable names, not values
                 walk(value, f"{path}.{key}" if path else str(key))
         elif isinstance(node, str) and looks_secret(path.rsplit(".", 1)[-1]):
             try:
