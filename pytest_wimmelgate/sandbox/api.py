@@ -6,7 +6,6 @@ import concurrent.futures
 import contextlib
 import hashlib
 import json
-import random
 import re
 import time
 import uuid
@@ -21,6 +20,7 @@ from pytest_wimmelgate.sandbox.auth import (
     hash_password,
     verify_password,
 )
+from pytest_wimmelgate.sandbox.faults import EvenlySpaced
 from pytest_wimmelgate.sandbox.jsonlog import utc_timestamp
 from pytest_wimmelgate.sandbox.storage import ObjectMissing, StorageUnavailable
 
@@ -95,15 +95,15 @@ class App:
     """Dispatches requests to handlers, applying latency/error faults, auth and metrics."""
 
     def __init__(self, settings: BackendSettings, *, db: Database, storage: FileStorage,
-                 push: PushDispatcher, metrics: Metrics, log: JsonLog,
-                 rng: random.Random) -> None:
+                 push: PushDispatcher, metrics: Metrics, log: JsonLog) -> None:
         self.settings = settings
         self.db = db
         self.storage = storage
         self.push = push
         self.metrics = metrics
         self.log = log
-        self.rng = rng
+        self._error_fault = EvenlySpaced(settings.faults.error_rate)
+        self._flap_fault = EvenlySpaced(settings.faults.readiness_flap_rate)
         self.tokens = TokenSigner(settings.auth_secret)
         self.limiter = LoginLimiter(settings.login_limit)
         self._checks = concurrent.futures.ThreadPoolExecutor(8, thread_name_prefix="readiness")
@@ -113,27 +113,31 @@ class App:
         self._checks.shutdown(wait=False, cancel_futures=True)
 
     def _routes(self) -> list[Route]:
-        table: list[tuple[str, str, str, bool, Callable[[Call], Response]]] = [
-            ("GET", "/health", "health", False, self.health),
-            ("GET", "/readiness", "readiness", False, self.readiness),
-            ("GET", "/metrics", "metrics", False, self.metrics_page),
-            ("POST", "/auth/login", "api", False, self.login),
-            ("GET", "/auth/me", "api", True, self.me),
-            ("POST", "/messages", "api", True, self.create_message),
-            ("GET", "/messages", "api", True, self.list_messages),
-            ("GET", "/messages/{id}", "api", True, self.get_message),
-            ("DELETE", "/messages/{id}", "api", True, self.delete_message),
-            ("POST", "/uploads", "api", True, self.create_upload),
-            ("GET", "/uploads/{id}", "api", True, self.get_upload),
-            ("DELETE", "/uploads/{id}", "api", True, self.delete_upload),
-            ("POST", "/push/test", "api", True, self.create_push),
-            ("GET", "/push/deliveries/{id}", "api", True, self.get_push),
-            ("DELETE", "/push/deliveries/{id}", "api", True, self.delete_push),
+        table: list[tuple[str, str, str, bool, Callable[[Call], Response], int]] = [
+            ("GET", "/health", "health", False, self.health, 200),
+            ("GET", "/readiness", "readiness", False, self.readiness, 200),
+            ("GET", "/metrics", "metrics", False, self.metrics_page, 200),
+            ("POST", "/auth/login", "api", False, self.login, 200),
+            ("GET", "/auth/me", "api", True, self.me, 200),
+            ("POST", "/messages", "api", True, self.create_message, 201),
+            ("GET", "/messages", "api", True, self.list_messages, 200),
+            ("GET", "/messages/{id}", "api", True, self.get_message, 200),
+            ("DELETE", "/messages/{id}", "api", True, self.delete_message, 204),
+            ("POST", "/uploads", "api", True, self.create_upload, 201),
+            ("GET", "/uploads/{id}", "api", True, self.get_upload, 200),
+            ("DELETE", "/uploads/{id}", "api", True, self.delete_upload, 204),
+            ("POST", "/push/test", "api", True, self.create_push, 202),
+            ("GET", "/push/deliveries/{id}", "api", True, self.get_push, 200),
+            ("DELETE", "/push/deliveries/{id}", "api", True, self.delete_push, 204),
         ]
         routes = []
-        for method, template, kind, auth, handler in table:
+        for method, template, kind, auth, handler, success in table:
             regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[A-Za-z0-9_-]{1,64})", re.escape(template))
             routes.append(Route(method, template, kind, auth, handler, re.compile(f"^{regex}$")))
+            if kind != "metrics":
+                # series exist from the start: Prometheus' rate() ignores the first sample
+                # of a new series, so a 5xx series born with value 1 would show no errors
+                self.metrics.declare_route(method, template, (success, 500, 503))
         return routes
 
     # -- dispatch -------------------------------------------------------------------------
@@ -193,7 +197,7 @@ class App:
         faults = self.settings.faults
         if route.kind in ("api", "readiness") and faults.latency_ms:
             time.sleep(faults.latency_ms / 1000.0)
-        if route.kind == "api" and self._chance(faults.error_rate):
+        if route.kind == "api" and self._error_fault.hit():
             return json_response(500, {"error": "injected fault (error_rate)"})
         user = ""
         if route.auth:
@@ -202,9 +206,6 @@ class App:
                 return json_response(401, {"error": "missing or invalid bearer token"},
                                      {"WWW-Authenticate": "Bearer"})
         return route.handler(Call(request, params, user))
-
-    def _chance(self, rate: float) -> bool:
-        return rate > 0 and self.rng.random() < rate
 
     def _authenticate(self, request: Request) -> str | None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -248,7 +249,7 @@ class App:
             except Exception as exc:
                 checks[name] = f"fail: {exc.__class__.__name__}"
                 failing.append(name)
-        if self._chance(faults.readiness_flap_rate):
+        if self._flap_fault.hit():
             checks["flap"] = "fail: injected fault (readiness_flap_rate)"
             failing.append("flap")
         self.metrics.readiness.labels(result="fail" if failing else "ok").inc()

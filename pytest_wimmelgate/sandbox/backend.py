@@ -25,7 +25,7 @@ from pytest_wimmelgate.sandbox.settings import BackendSettings
 
 MAX_BODY = 20 * 1024 * 1024
 SEED_RETRY_S = 0.5
-SEED_BEFORE_SERVING_S = 5.0
+SEED_BEFORE_SERVING_S = 3.0
 
 
 class BackendServer(ThreadingHTTPServer):
@@ -42,6 +42,9 @@ class BackendServer(ThreadingHTTPServer):
 class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "wimmelwelt-sandbox"
+    # Headers and body go out in separate writes; with Nagle's algorithm on, a client
+    # that delays its ACKs waits ~40 ms for every keep-alive answer.
+    disable_nagle_algorithm = True
     timeout = 30
 
     def do_GET(self) -> None:
@@ -81,7 +84,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         request = Request(
             method=self.command,
             path=split.path,
-            query=dict(parse_qsl(split.query)),
+            query=dict(parse_qsl(split.query, keep_blank_values=True)),
             headers=headers,
             body=body,
             request_id=_clean(headers.get("x-request-id"), 64) or uuid.uuid4().hex,
@@ -90,12 +93,14 @@ class RequestHandler(BaseHTTPRequestHandler):
         response = app.handle(request)
         try:
             self.send_response(response.status)
-            self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
+            if response.status != 204:  # a 204 carries neither body nor length
+                self.send_header("Content-Type", response.content_type)
+                self.send_header("Content-Length", str(len(response.body)))
             for name, value in response.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(response.body)
+            if response.status != 204:
+                self.wfile.write(response.body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
@@ -133,12 +138,11 @@ def serve(settings: BackendSettings) -> int:
     log = JsonLog(stream, level=settings.log_level,
                   static={"service": "wimmelwelt-backend", "version": settings.version},
                   on_line=lambda level: metrics.log_lines.labels(level=level).inc())
-    rng = random.Random()
     db = Database(settings.mongodb_uri, metrics)
     push = PushDispatcher(db, metrics, log, delay_s=settings.push_delay_s,
-                          failure_rate=settings.faults.push_failure_rate, rng=rng)
+                          failure_rate=settings.faults.push_failure_rate)
     app = App(settings, db=db, storage=make_storage(settings, metrics), push=push,
-              metrics=metrics, log=log, rng=rng)
+              metrics=metrics, log=log)
     try:
         server = BackendServer((settings.host, settings.port), app)
     except OSError as exc:
@@ -149,7 +153,8 @@ def serve(settings: BackendSettings) -> int:
     stopping = threading.Event()
     base_url = f"http://{settings.host}:{server.server_port}"
     traffic = TrafficGenerator(base_url, rps=settings.traffic_rps, username=TRAFFIC_USER,
-                               password=traffic_password(settings.auth_secret), log=log, rng=rng)
+                               password=traffic_password(settings.auth_secret), log=log,
+                               rng=random.Random())
 
     def seed(give_up_at: float) -> bool:
         """Seed the users, retrying while the database is not there yet."""

@@ -7,6 +7,7 @@ The spec is a comma list of ``key=value``; an unknown key or a bad value is an e
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, fields
 
 FAULTS_ENV = "WIMMELGATE_SANDBOX_FAULTS"
@@ -18,7 +19,7 @@ class FaultSpecError(ValueError):
 
 @dataclass(frozen=True)
 class Faults:
-    """Which faults the backend injects.
+    """Which faults the backend injects (rates hit evenly spaced events, see `EvenlySpaced`).
 
     ``error_rate``: fraction of API requests (not /metrics, /health, /readiness) that
     answer 500. ``latency_ms``: delay added to API requests and /readiness.
@@ -105,3 +106,28 @@ def parse_faults(spec: str) -> Faults:
             raise FaultSpecError(f"{FAULTS_ENV}: fault {key!r} given twice")
         values[key] = parser(key, text)
     return Faults(**values)  # type: ignore[arg-type]
+
+
+class EvenlySpaced:
+    """Decides which events a fault hits: exactly ``rate`` of them, evenly spaced.
+
+    Deterministic on purpose: ``error_rate=0.1`` fails every tenth API request, so even a
+    short Prometheus window shows the configured share (a coin flip per request would
+    leave a few-second window with no failure a third of the time). The first hit comes
+    after about half a period, so a fresh sandbox shows the fault within seconds.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self._rate = rate
+        self._credit = 0.5 if rate < 1.0 else 1.0
+        self._lock = threading.Lock()
+
+    def hit(self) -> bool:
+        if self._rate <= 0.0:
+            return False
+        with self._lock:
+            self._credit += self._rate
+            if self._credit >= 1.0:
+                self._credit -= 1.0
+                return True
+            return False

@@ -61,6 +61,16 @@ class Metrics:
             self.push.labels(result=result)
         for level in LOG_LEVELS:
             self.log_lines.labels(level=level)
+        for command in ("ping", "find", "insert", "update", "delete"):
+            self.mongo_duration.labels(command=command)
+        for operation in ("put", "get"):
+            self.storage_fallbacks.labels(operation=operation)
+
+    def declare_route(self, method: str, path: str, statuses: tuple[int, ...]) -> None:
+        """Create a route's request series at zero (see `App`)."""
+        for status in statuses:
+            self.requests.labels(method=method, path=path, status=str(status))
+        self.request_duration.labels(method=method, path=path)
 
     def observe_request(self, method: str, path: str, status: int, seconds: float) -> None:
         self.requests.labels(method=method, path=path, status=str(status)).inc()

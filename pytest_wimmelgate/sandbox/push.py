@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import queue
-import random
 import threading
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from pytest_wimmelgate.sandbox.faults import EvenlySpaced
 from pytest_wimmelgate.sandbox.jsonlog import utc_timestamp
 
 if TYPE_CHECKING:
@@ -22,18 +22,17 @@ COLLECTION = "push_deliveries"
 class PushDispatcher:
     """Stores each delivery as ``pending`` and settles it after ``delay_s``.
 
-    A fraction ``failure_rate`` of deliveries ends ``failed`` (the push_failure_rate
-    fault); the outcome is counted in ``push_deliveries_total{result}``.
+    A fraction ``failure_rate`` of deliveries, evenly spaced, ends ``failed`` (the
+    push_failure_rate fault); the outcome is counted in ``push_deliveries_total{result}``.
     """
 
     def __init__(self, db: Database, metrics: Metrics, log: JsonLog, *,
-                 delay_s: float, failure_rate: float, rng: random.Random) -> None:
+                 delay_s: float, failure_rate: float) -> None:
         self._db = db
         self._metrics = metrics
         self._log = log
         self._delay_s = delay_s
-        self._failure_rate = failure_rate
-        self._rng = rng
+        self._failures = EvenlySpaced(failure_rate)
         self._queue: queue.Queue[tuple[float, str]] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="push-dispatcher", daemon=True)
@@ -71,7 +70,7 @@ class PushDispatcher:
             self._settle(delivery_id)
 
     def _settle(self, delivery_id: str) -> None:
-        failed = self._rng.random() < self._failure_rate
+        failed = self._failures.hit()
         status = "failed" if failed else "delivered"
         fields: dict[str, Any] = {"status": status, "delivered_at": utc_timestamp()}
         if failed:

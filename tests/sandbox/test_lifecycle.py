@@ -1,0 +1,194 @@
+"""A full sandbox with Prometheus and Alertmanager; restarts; nothing survives stop()."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from pytest_wimmelgate.sandbox.info import SandboxInfo
+from pytest_wimmelgate.sandbox.launcher import Sandbox, SandboxError, database_pid
+from pytest_wimmelgate.sandbox.processes import is_alive
+from tests.sandbox.conftest import Api, pids_in, wait_for
+
+RULES = {"ReadinessFailureRate", "HTTP5xxRate", "MongoDBLatencyP95", "PushFailureRate",
+         "LoggingSilence"}
+HAS_PROMETHEUS = shutil.which("prometheus") is not None
+
+
+def test_info_round_trips_through_json(tmp_path: Path) -> None:
+    info = SandboxInfo(
+        base_url="http://127.0.0.1:1", mongodb_uri="mongodb://127.0.0.1:2/wimmelwelt_sandbox",
+        s3_endpoint="http://127.0.0.1:3", s3_bucket="b", s3_region="eu-central-1",
+        s3_access_key_id="k", s3_secret_access_key="s", storage_mode="s3",
+        local_storage_path=tmp_path / "files", prometheus_url=None, alertmanager_url=None,
+        workdir=tmp_path, version="1", commit="c", smoke_user="u", smoke_password="p",
+        auth_secret="a", faults="", backend_log_file=tmp_path / "b.jsonl",
+        db_pid_file=tmp_path / "d.pid", s3_pid_file=tmp_path / "s.pid",
+        backend_pid_file=tmp_path / "b.pid", prometheus_pid_file=None,
+        alertmanager_pid_file=None, rules_file=tmp_path / "r.yml",
+        alertmanager_config_file=tmp_path / "a.yml", db_command=("secantusd-py", "--port", "2"),
+        owner_pid=1)
+    assert SandboxInfo.from_dict(json.loads(json.dumps(info.to_dict()))) == info
+    assert info.db_port == 2
+    assert info.database_name == "wimmelwelt_sandbox"
+
+
+def _restart_from_another_process(info: SandboxInfo) -> None:
+    """Like a pytest-xdist worker: only the JSON info, no handle on the sandbox."""
+    code = ("import json, sys\n"
+            "from pytest_wimmelgate.sandbox import SandboxInfo, restart_database\n"
+            "restart_database(SandboxInfo.from_dict(json.loads(sys.stdin.read())))\n")
+    subprocess.run([sys.executable, "-c", code], input=json.dumps(info.to_dict()),
+                   text=True, check=True, timeout=60)
+
+
+def test_full_sandbox_monitoring_restart_and_clean_stop(tmp_path: Path) -> None:
+    box = Sandbox(tmp_path / "box", traffic_rps=5.0)
+    watchdogs: list[int] = []
+    try:
+        info = box.start()
+        if HAS_PROMETHEUS:
+            _check_prometheus_and_alertmanager(info)
+        else:  # CI installs Prometheus; only a bare machine skips this part
+            assert info.prometheus_url is None
+
+        api = Api(info.base_url, info, "wg-test-restart")
+        kept = api.post("/messages", json={"to": "a", "body": "survives", "tag": "wg-test-r"})
+        old_pid = database_pid(info)
+        _restart_from_another_process(info)
+        new_pid = database_pid(info)
+        assert new_pid is not None and new_pid != old_pid
+        assert old_pid is not None and not is_alive(old_pid)
+        assert wait_for(lambda: requests.get(info.base_url + "/readiness", timeout=5)
+                        .status_code == 200, timeout_s=5)
+        assert api.get(f"/messages/{kept.json()['id']}").json()["body"] == "survives"
+        pids = pids_in(info.workdir)
+        watchdogs = [w.pid for w in box._watchdogs]
+        assert new_pid in pids
+    finally:
+        box.stop()
+    for pid in pids + watchdogs:
+        assert wait_for(lambda pid=pid: not is_alive(pid), timeout_s=2), pid
+    assert not list((tmp_path / "box" / "pids").glob("*.pid"))
+
+
+def _check_prometheus_and_alertmanager(info: SandboxInfo) -> None:
+    assert info.prometheus_url and info.alertmanager_url
+    up = requests.get(info.prometheus_url + "/api/v1/query", timeout=5,
+                      params={"query": 'up{job="wimmelwelt-backend"}'}).json()
+    assert up["data"]["result"][0]["value"][1] == "1"
+    assert wait_for(lambda: requests.get(
+        info.prometheus_url + "/api/v1/query", timeout=5,
+        params={"query": "http_requests_total"}).json()["data"]["result"], timeout_s=5)
+    groups = requests.get(info.prometheus_url + "/api/v1/rules", timeout=5).json()
+    group = next(g for g in groups["data"]["groups"] if g["name"] == "wimmelwelt")
+    assert {rule["name"] for rule in group["rules"]} == RULES
+    assert all(rule["labels"]["severity"] in ("P1", "P2", "P3") for rule in group["rules"])
+    managers = requests.get(info.prometheus_url + "/api/v1/alertmanagers", timeout=5).json()
+    assert managers["data"]["activeAlertmanagers"]
+    config = requests.get(info.alertmanager_url + "/api/v2/status", timeout=5).json()
+    original = config["config"]["original"]
+    assert "#wimmelwelt-staging" in original
+    assert "email_configs" in original
+    assert "pagerduty_configs" not in original
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
+def test_shipped_rules_pass_promtool(tmp_path: Path) -> None:
+    from pytest_wimmelgate.sandbox.monitoring import install_configs
+
+    rules, alertmanager = install_configs(tmp_path)
+    done = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "5 rules found" in done.stdout
+    if shutil.which("amtool"):
+        checked = subprocess.run(["amtool", "check-config", str(alertmanager)],
+                                 capture_output=True, text=True, timeout=30)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_foreground_run_prints_urls_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest_wimmelgate.sandbox", "--workdir", str(tmp_path),
+         "--prometheus", "off", "--alertmanager", "off", "--traffic-rps", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if "sandbox info" in line or not line:
+                break
+        output = "".join(lines)
+        assert "running" in output
+        base_url = next(line.split()[1] for line in lines if line.strip().startswith("backend "))
+        assert requests.get(base_url + "/health", timeout=5).status_code == 200
+        assert "WIMMELGATE_SANDBOX_PASSWORD" in output
+        info = SandboxInfo.load(tmp_path)
+        assert info.smoke_password not in output
+        pids = pids_in(tmp_path)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 0
+        for pid in pids:
+            assert not is_alive(pid)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_children_end_when_the_owner_dies(tmp_path: Path) -> None:
+    code = ("import sys, pathlib\n"
+            "from pytest_wimmelgate.sandbox import Sandbox\n"
+            "Sandbox(pathlib.Path(sys.argv[1]), prometheus='off', alertmanager='off',"
+            " traffic_rps=0).start()\n"
+            "print('started', flush=True)\n"
+            "import time; time.sleep(60)\n")
+    owner = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None
+        assert owner.stdout.readline().strip() == "started"
+        pids = pids_in(tmp_path)
+        assert len(pids) == 3
+        os.kill(owner.pid, signal.SIGKILL)
+        owner.wait(5)
+        for pid in pids:
+            assert wait_for(lambda pid=pid: not is_alive(pid), timeout_s=10), pid
+    finally:
+        if owner.poll() is None:
+            owner.kill()
+            owner.wait()
+        Sandbox(tmp_path).stop()
+
+
+def test_failed_start_names_the_component_and_leaves_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WIMMELGATE_SECANTUSD", "/bin/false")
+    box = Sandbox(tmp_path, prometheus="off", alertmanager="off", traffic_rps=0)
+    with pytest.raises(SandboxError) as caught:
+        box.start()
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "mongodb" in message
+    for watchdog in box._watchdogs:
+        assert watchdog.poll() is not None
+    assert not list((tmp_path / "pids").glob("*.pid"))
+
+
+def test_second_sandbox_refuses_a_busy_workdir(sandbox: SandboxInfo) -> None:
+    with pytest.raises(SandboxError, match="in use by a running sandbox"):
+        Sandbox(sandbox.workdir, prometheus="off", alertmanager="off").start()
+    assert requests.get(sandbox.base_url + "/health", timeout=5).status_code == 200
