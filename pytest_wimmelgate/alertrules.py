@@ -41,7 +41,6 @@ is inherited from the parent. Expected routing (``alerting.routing``)::
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import shutil
@@ -51,6 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_wimmelgate import yamlfile
 from pytest_wimmelgate.errors import ConfigError
 from pytest_wimmelgate.probes.prometheus import Rule, RuleGroup
 from pytest_wimmelgate.slo import parse_duration
@@ -109,7 +109,7 @@ def load_rule_file(path: str | Path, *, promtool: bool = True) -> list[RuleGroup
     except OSError as exc:
         raise ConfigError(source, "", f"a readable rule file ({exc.strerror or exc})") from None
     try:
-        document = yaml.load(text, Loader=_strict_loader())
+        document = yamlfile.load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -717,29 +717,3 @@ def check_routing(
 
 def _configs(kinds: Iterable[str]) -> str:
     return ", ".join(f"{kind}_configs" for kind in kinds)
-
-
-# ------------------------------------------------------------------------------- YAML
-
-
-@functools.cache
-def _strict_loader() -> type:
-    """A SafeLoader that rejects duplicate keys, as Prometheus' YAML parser does."""
-    import yaml
-
-    class StrictLoader(yaml.SafeLoader):
-        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-            seen: set[Any] = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=deep)
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping",
-                        node.start_mark,
-                        f"found duplicate key {key!r}",
-                        key_node.start_mark,
-                    )
-                seen.add(key)
-            return super().construct_mapping(node, deep=deep)
-
-    return StrictLoader

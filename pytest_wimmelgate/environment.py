@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pytest_wimmelgate import yamlfile
 from pytest_wimmelgate.errors import ConfigError, NotConfigured
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -209,7 +210,7 @@ def _load_merged(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(_display(path), "", f"readable file ({exc.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yamlfile.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""

@@ -78,12 +78,15 @@ WARM_UP_QUERIES = (
     "sum(rate(readiness_checks_total[1m]))",
     "sum(rate(push_deliveries_total[1m]))",
 )
+WARM_UP_SCRAPES = 10
 
 
-def wait_for_metric_data(prometheus_url: str, *, bound_s: float = 45.0) -> bool:
-    """Wait until a fresh sandbox's Prometheus holds traffic rates, as staging always does.
+def wait_for_metric_data(prometheus_url: str, *, bound_s: float = 60.0, scrapes: int = WARM_UP_SCRAPES) -> bool:
+    """Wait until a fresh sandbox's Prometheus holds traffic, as staging always does.
 
-    Returns False when the bound passes first; the metric checks then say "no data".
+    Rates must be non-zero and the backend scraped ``scrapes`` times, so that a rate over
+    a short window sees enough requests for a fault rate to show. Returns False when the
+    bound passes first; the metric checks then say "no data".
     """
     from pytest_wimmelgate.errors import ProbeError
     from pytest_wimmelgate.probes import prometheus
@@ -94,6 +97,7 @@ def wait_for_metric_data(prometheus_url: str, *, bound_s: float = 45.0) -> bool:
             values = prometheus.query(prometheus_url, query, timeout=2).values()
             if not values or not all(v > 0 for v in values):
                 return False
-        return True
+        seen = prometheus.query(prometheus_url, "max(count_over_time(up[5m]))", timeout=2).values()
+        return bool(seen) and seen[0] >= scrapes
 
     return poll_until(has_data, bound_s=bound_s, interval_s=0.5, tolerate=(ProbeError,))

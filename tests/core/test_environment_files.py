@@ -34,6 +34,8 @@ def bad_run(pytester: pytest.Pytester, text: str, *extra: str) -> pytest.RunResu
      "*env.yaml: backend.base_url: variable ${WG_TEST_UNSET_URL} is not set*"),
     ("name: x\nextends: missing.yaml\n", "*env.yaml: extends: an existing file (not found: missing.yaml)*"),
     ("- a list\n", "*env.yaml: a mapping at top level, got list*"),
+    ("name: x\nmetrics: {timeout_s: 1}\nmetrics: {timeout_s: 2}\n",
+     "*env.yaml: line 3 column 1: valid YAML (found duplicate key 'metrics')*"),
 ])
 def test_bad_file_ends_the_run_with_exit_4_and_one_line(pytester: pytest.Pytester, text: str,
                                                         expected: str) -> None:

@@ -1,0 +1,275 @@
+"""Metric gates (PD-*, RT-*) and alerting (AL-1, AL-2) as real gate runs on their own sandbox.
+
+Each test runs the project's real suites in a subprocess (`run_gate`); the inner run starts
+its own sandbox (backend, SecantusDB, moto S3 and, where asked, the Debian Prometheus and
+Alertmanager) with the faults given in ``WIMMELGATE_SANDBOX_FAULTS``. The inner environment
+files extend ``environments/sandbox.yaml`` with 1-minute windows (limits inherited) so a
+fresh Prometheus holds a usable window within seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import yaml
+
+from tests.gates.conftest import check, newest_summary, run_gate
+from tests.gates.metric_helpers import (
+    METRIC_GATES,
+    PD,
+    POST_DEPLOY,
+    RT,
+    SHIPPED_CONFIG,
+    allure_attachment,
+    allure_parameter,
+    allure_result,
+    env_file,
+    outcomes,
+    output,
+    own_sandbox,
+)
+
+needs_prometheus = pytest.mark.skipif(shutil.which("prometheus") is None,
+                                      reason="Debian prometheus is not installed")
+needs_alertmanager = pytest.mark.skipif(shutil.which("prometheus-alertmanager") is None,
+                                        reason="Debian prometheus-alertmanager is not installed")
+
+
+def _assert_slo_violated(summary: dict, check_id: str, *needles: str) -> None:
+    __tracebackhide__ = True
+    item = check(summary, check_id)
+    assert item["outcome"] == "failed", item
+    assert item["category"] == "SLO violated", item
+    for needle in needles:
+        assert needle in item["reason"], (needle, item["reason"])
+    assert any(r.startswith(f"{check_id}:") for r in summary["reasons"]), summary["reasons"]
+
+
+# --------------------------------------------------------------------- Prometheus, healthy
+
+
+@needs_prometheus
+def test_healthy_sandbox_passes_post_deploy_and_rollback_trigger(pytester: pytest.Pytester,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    own_sandbox(monkeypatch, prometheus="on", alertmanager="off")
+    env = env_file(pytester, "healthy")
+    result = run_gate(pytester, *METRIC_GATES, "--wg-env", env)
+    assert result.ret == 0, output(result)
+    summary = newest_summary(pytester)
+    assert summary["verdict"] == "GO"
+    assert outcomes(summary, *PD, *RT) == {i: "passed" for i in (*PD, *RT)}
+    assert summary["reasons"] == []
+    pd1 = allure_result(pytester, "PD-1")
+    assert allure_parameter(pd1, "measured by") == "prometheus"
+    measured = json.loads(allure_attachment(pytester, pd1, "PD-1 measurements"))
+    assert measured["verdict"] == "pass" and measured["measurements"][0]["window"] == "1m"
+
+
+# ----------------------------------------------------------------------- Prometheus, faults
+
+
+@needs_prometheus
+def test_error_rate_turns_rt1_and_pd2_red(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One evaluation right after the sandbox's warm-up. The 5xx series are created by the
+    first 500 of each route, so at the default 5 rps they hold one sample at that moment and
+    the rate reads 0 % (reported as a sandbox warm-up bug); 50 rps gives them several."""
+    own_sandbox(monkeypatch, faults="error_rate=0.1", prometheus="on", alertmanager="off")
+    env = env_file(pytester, "errors", {"sandbox": {"traffic_rps": 50}})
+    result = run_gate(pytester, *METRIC_GATES, "--wg-env", env)
+    assert result.ret == 1, output(result)
+    summary = newest_summary(pytester)
+    assert summary["verdict"] == "NO-GO"
+    # the measured 5xx share (about 10 % of API requests) against the limits 2 % (< and <=)
+    _assert_slo_violated(summary, "RT-1", "5xx rate", "> limit 2 %", "over 1m", "http_requests_total")
+    _assert_slo_violated(summary, "PD-2", "5xx rate", "> limit 2 %", "over 1m")
+    for item in (check(summary, "RT-1"), check(summary, "PD-2")):
+        value = float(item["reason"].split("5xx rate ", 1)[1].split(" %", 1)[0])
+        assert 2 < value < 30, item["reason"]
+    # the fault is specific: latency and readiness stay green
+    assert outcomes(summary, "RT-2", "RT-3", "PD-1", "PD-3") == {
+        "RT-2": "passed", "RT-3": "passed", "PD-1": "passed", "PD-3": "passed"}
+
+
+@needs_prometheus
+def test_latency_turns_rt2_and_pd1_red(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    own_sandbox(monkeypatch, faults="latency_ms=600", prometheus="on", alertmanager="off")
+    result = run_gate(pytester, *METRIC_GATES, "--wg-env", env_file(pytester, "slow"))
+    assert result.ret == 1, output(result)
+    summary = newest_summary(pytester)
+    assert summary["verdict"] == "NO-GO"
+    _assert_slo_violated(summary, "RT-2", "p95 latency", "> limit 500 ms", "over 1m")
+    _assert_slo_violated(summary, "PD-1", "p95 latency", "> limit 400 ms", "over 1m")
+    value = float(check(summary, "RT-2")["reason"].split("p95 latency ", 1)[1].split(" ms", 1)[0])
+    assert value >= 500, check(summary, "RT-2")["reason"]
+    assert outcomes(summary, "RT-1", "PD-2") == {"RT-1": "passed", "PD-2": "passed"}
+
+
+@needs_prometheus
+def test_push_failures_and_readiness_flaps_turn_rt3_rt4_pd3_pd4_red(pytester: pytest.Pytester,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pushes and readiness answers are rare in the sandbox's traffic mix, so a fresh
+    Prometheus holds only a handful of them: the gate watches (``--wg-watch``) and stops
+    each objective at its first breach. Readiness 503s are 5xx too, so RT-1/PD-2 are not
+    asserted here; latency is."""
+    own_sandbox(monkeypatch, faults="push_failure_rate=0.5,readiness_flap_rate=0.2",
+                prometheus="on", alertmanager="off")
+    env = env_file(pytester, "flaky", {"sandbox": {"traffic_rps": 50}})
+    result = run_gate(pytester, *METRIC_GATES, "--wg-env", env, "--wg-watch", "20s",
+                      "--wg-watch-interval", "2s")
+    assert result.ret == 1, output(result)
+    summary = newest_summary(pytester)
+    assert summary["verdict"] == "NO-GO"
+    _assert_slo_violated(summary, "RT-4", "push delivery failures", "> limit 5 %", "breached at")
+    _assert_slo_violated(summary, "PD-4", "push delivery success", "< limit 90 %", "breached at")
+    _assert_slo_violated(summary, "RT-3", "readiness failures", "> limit 0.5 %", "breached at")
+    _assert_slo_violated(summary, "PD-3", "readiness failures", "> limit 0.5 %", "breached at")
+    assert outcomes(summary, "RT-2", "PD-1") == {"RT-2": "passed", "PD-1": "passed"}
+
+
+@needs_prometheus
+def test_empty_query_result_is_no_data(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    own_sandbox(monkeypatch, prometheus="on", alertmanager="off")
+    env = env_file(pytester, "nodata", {"metrics": {"objectives": {
+        "PD-1": {"query": "sum(rate(no_such_metric_total[$window]))"}}}})
+    result = run_gate(pytester, *POST_DEPLOY, "--wg-env", env)
+    assert result.ret == 1, output(result)
+    summary = newest_summary(pytester)
+    assert summary["verdict"] == "NO-GO"
+    pd1 = check(summary, "PD-1")
+    assert pd1["outcome"] == "failed" and pd1["category"] == "no data", pd1
+    assert "no_such_metric_total[1m]" in pd1["reason"] and "empty result" in pd1["reason"], pd1
+    assert outcomes(summary, "PD-2", "PD-3", "PD-4") == {"PD-2": "passed", "PD-3": "passed", "PD-4": "passed"}
+
+
+# --------------------------------------------------------------- no or unreachable Prometheus
+
+
+def test_unreachable_prometheus_is_infrastructure_unreachable(pytester: pytest.Pytester,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    own_sandbox(monkeypatch, prometheus="off", alertmanager="off")
+    env = env_file(pytester, "deadprom", {"metrics": {"prometheus_url": "http://127.0.0.1:9", "timeout_s": 2}})
+    result = run_gate(pytester, *POST_DEPLOY, "--wg-env", env)
+    assert result.ret == 1, output(result)
+    summary = newest_summary(pytester)
+    assert summary["verdict"] == "NO-GO"
+    for check_id in PD:
+        item = check(summary, check_id)
+        assert item["outcome"] == "failed", item
+        assert item["category"] == "infrastructure unreachable", item
+        assert "http://127.0.0.1:9" in item["reason"], item
+
+
+def test_without_prometheus_pd1_to_pd3_are_sampled_and_pd4_has_no_data(pytester: pytest.Pytester,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    own_sandbox(monkeypatch, prometheus="off", alertmanager="off")
+    result = run_gate(pytester, *POST_DEPLOY, "--wg-env", env_file(pytester, "sampled"))
+    assert result.ret == 1, output(result)
+    summary = newest_summary(pytester)
+    assert outcomes(summary, "PD-1", "PD-2", "PD-3") == {"PD-1": "passed", "PD-2": "passed", "PD-3": "passed"}
+    pd4 = check(summary, "PD-4")
+    assert pd4["outcome"] == "failed" and pd4["category"] == "no data", pd4
+    assert "needs Prometheus" in pd4["reason"], pd4
+    assert [r.split(":")[0] for r in summary["reasons"]] == ["PD-4"]
+    pd1 = allure_result(pytester, "PD-1")
+    assert allure_parameter(pd1, "measured by") == "active sampling"
+    measured = json.loads(allure_attachment(pytester, pd1, "PD-1 measurements"))
+    assert "active sampling" in measured["measurements"][0]["endpoint"]
+
+
+# ------------------------------------------------------------------------------ alerting
+
+
+def _copy_rules_with_drift(pytester: pytest.Pytester) -> str:
+    """The shipped rules without PushFailureRate and with HTTP5xxRate at 5 % instead of 2 %."""
+    document = yaml.safe_load((SHIPPED_CONFIG / "alert-rules.yml").read_text(encoding="utf-8"))
+    rules = document["groups"][0]["rules"]
+    document["groups"][0]["rules"] = [r for r in rules if r["alert"] != "PushFailureRate"]
+    for rule in document["groups"][0]["rules"]:
+        if rule["alert"] == "HTTP5xxRate":
+            assert "> 0.02" in rule["expr"]
+            rule["expr"] = rule["expr"].replace("> 0.02", "> 0.05")
+    path = pytester.path / "drifted-rules.yml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return str(path)
+
+
+def _copy_alertmanager_with_pagerduty(pytester: pytest.Pytester) -> str:
+    """The shipped staging routing plus a P1 route to a PagerDuty receiver (a prod leak)."""
+    config = yaml.safe_load((SHIPPED_CONFIG / "alertmanager.yml").read_text(encoding="utf-8"))
+    config["receivers"].append({"name": "wimmelwelt-oncall",
+                                "pagerduty_configs": [{"routing_key": "0123456789abcdef0123456789abcdef"}]})
+    config["route"]["routes"].insert(0, {"receiver": "wimmelwelt-oncall", "matchers": ['severity="P1"'],
+                                         "continue": True})
+    path = pytester.path / "pagerduty-alertmanager.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return str(path)
+
+
+def _alerting_env(pytester: pytest.Pytester, name: str, rules: str, alertmanager_file: str) -> str:
+    return env_file(pytester, name, {
+        "sandbox": {"start": "never"},
+        "alerting": {"prometheus_url": "", "rule_files": [rules], "alertmanager_config_file": alertmanager_file},
+    }, short=False)
+
+
+def test_missing_or_wrong_rules_and_pagerduty_route_fail_al1_al2(pytester: pytest.Pytester,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    own_sandbox(monkeypatch, prometheus="off", alertmanager="off")
+    rules = _copy_rules_with_drift(pytester)
+    env = _alerting_env(pytester, "drift", rules, _copy_alertmanager_with_pagerduty(pytester))
+    result = run_gate(pytester, "-m", "alerting", "--wg-env", env, timeout=90)
+    assert result.ret == 1, output(result)
+    summary = newest_summary(pytester)
+    assert summary["verdict"] == "NO-GO"
+    al1 = check(summary, "AL-1")
+    assert al1["outcome"] == "failed" and al1["category"] == "product defect", al1
+    assert "alert PushFailureRate: missing" in al1["reason"], al1
+    assert "alert HTTP5xxRate: threshold 2 %" in al1["reason"], al1
+    assert "0.05" in al1["reason"] and rules in al1["reason"], al1
+    for fine in ("ReadinessFailureRate", "MongoDBLatencyP95", "LoggingSilence"):
+        assert f"alert {fine}" not in al1["reason"], al1
+    al2 = check(summary, "AL-2")
+    assert al2["outcome"] == "failed" and al2["category"] == "product defect", al2
+    assert "'wimmelwelt-oncall'" in al2["reason"] and "pagerduty_configs" in al2["reason"], al2
+
+
+def test_malformed_rule_file_fails_al1_naming_file_and_key(pytester: pytest.Pytester,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    own_sandbox(monkeypatch, prometheus="off", alertmanager="off")
+    text = (SHIPPED_CONFIG / "alert-rules.yml").read_text(encoding="utf-8")
+    assert text.count("for: 1m") == 5
+    bad = pytester.path / "bad-rules.yml"
+    bad.write_text(text.replace("for: 1m", "for: 5 minutes", 2).replace("for: 5 minutes", "for: 1m", 1),
+                   encoding="utf-8")  # only the second rule (HTTP5xxRate) is broken
+    env = _alerting_env(pytester, "badrules", str(bad), str(SHIPPED_CONFIG / "alertmanager.yml"))
+    result = run_gate(pytester, "-m", "alerting", "--wg-env", env, timeout=90)
+    assert result.ret == 1, output(result)
+    summary = newest_summary(pytester)
+    al1 = check(summary, "AL-1")
+    assert al1["outcome"] == "failed" and al1["category"] == "configuration missing", al1
+    assert str(bad) in al1["reason"] and "groups[0].rules[1].for" in al1["reason"], al1
+    assert "HTTP5xxRate" in al1["reason"], al1
+    assert check(summary, "AL-2")["outcome"] == "passed"
+
+
+@needs_prometheus
+@needs_alertmanager
+def test_running_prometheus_and_alertmanager_pass_al1_al2(pytester: pytest.Pytester,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    own_sandbox(monkeypatch, prometheus="on", alertmanager="on")
+    env = env_file(pytester, "liveal", {"alerting": {
+        "prometheus_url": "${SANDBOX_PROMETHEUS_URL}", "rule_files": [], "alertmanager_config_file": ""}},
+        short=False)
+    result = run_gate(pytester, "-m", "alerting", "--wg-env", env)
+    assert result.ret == 0, output(result)
+    summary = newest_summary(pytester)
+    assert summary["verdict"] == "GO"
+    assert outcomes(summary, "AL-1", "AL-2") == {"AL-1": "passed", "AL-2": "passed"}
+    rules = json.loads(allure_attachment(pytester, allure_result(pytester, "AL-1"), "alert rules"))
+    assert rules["origin"].startswith("http://127.0.0.1:") and rules["origin"].endswith("/api/v1/rules")
+    assert {r["alert"] for r in rules["rules"]} >= {"ReadinessFailureRate", "HTTP5xxRate", "MongoDBLatencyP95",
+                                                     "PushFailureRate", "LoggingSilence"}
+    route = json.loads(allure_attachment(pytester, allure_result(pytester, "AL-2"), "alertmanager route tree"))
+    assert route["origin"].endswith("/api/v2/status") and route["route"]["receiver"] == "wimmelwelt-staging"
