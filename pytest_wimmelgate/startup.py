@@ -115,7 +115,7 @@ def _secrets(env: Environment, variables: Mapping[str, str]) -> SecretSet:
     def walk(node: Any, path: str) -> None:
         if isinstance(node, Mapping):
             for key, value in node.items():
-                if path == "" and key in NAME_SECTIONS or str(key).endswith("_variable"):
+                if (path == "" and key in NAME_SECTIONS) or str(key).endswith("_variable"):
                     continue  # these hold variable names, not values
                 walk(value, f"{path}.{key}" if path else str(key))
         elif isinstance(node, str) and looks_secret(path.rsplit(".", 1)[-1]):
