@@ -6,7 +6,6 @@ The controller starts one sandbox and hands its endpoints to the environment as
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,20 +19,7 @@ from pytest_wimmelgate.errors import ConfigError
 
 def variables_of(info: Any) -> dict[str, str]:
     """The interpolation variables a running sandbox provides."""
-    values = {
-        "SANDBOX_BASE_URL": info.base_url,
-        "SANDBOX_MONGODB_URI": info.mongodb_uri,
-        "SANDBOX_S3_ENDPOINT": info.s3_endpoint,
-        "SANDBOX_S3_BUCKET": info.s3_bucket,
-        "SANDBOX_S3_ACCESS_KEY_ID": info.s3_access_key_id,
-        "SANDBOX_S3_SECRET_ACCESS_KEY": info.s3_secret_access_key,
-        "SANDBOX_SMOKE_USER": info.smoke_user,
-        "SANDBOX_SMOKE_PASSWORD": info.smoke_password,
-        "SANDBOX_PROMETHEUS_URL": info.prometheus_url or "",
-        "SANDBOX_ALERTMANAGER_URL": info.alertmanager_url or "",
-        "SANDBOX_INFO": json.dumps(info.to_dict()),
-    }
-    return {k: v for k, v in values.items() if v}
+    return dict(info.gate_variables())
 
 
 def start_for_run(config: pytest.Config, env: Environment, needed: tuple[str, ...] = ()) -> dict[str, str]:

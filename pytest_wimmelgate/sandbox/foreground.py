@@ -59,6 +59,17 @@ def describe(info: SandboxInfo, out: TextIO) -> None:
         print(f"  faults        {info.faults}", file=out)
 
 
+def write_gates_env(info: SandboxInfo) -> Path:
+    """``gates.env`` in the workdir: ``export SANDBOX_...`` lines for gate runs (mode 0600)."""
+    import shlex
+
+    path = info.workdir / "gates.env"
+    lines = [f"export {name}={shlex.quote(value)}" for name, value in info.gate_variables().items()]
+    path.touch(mode=0o600)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -79,8 +90,14 @@ def run_foreground(argv: list[str] | None = None) -> int:
     try:
         print("wimmelgate sandbox: starting ...", file=sys.stderr, flush=True)
         info = sandbox.start()
+        from pytest_wimmelgate.sandbox.history import seed
+
+        seed(info)
+        gates_env = write_gates_env(info)
         print("wimmelgate sandbox: running (Ctrl-C to stop)", flush=True)
         describe(info, sys.stdout)
+        print(f"  point gates   source {gates_env}   # then: pytest -m staging_gate (no second sandbox)",
+              flush=True)
         sys.stdout.flush()
         while True:
             time.sleep(3600)

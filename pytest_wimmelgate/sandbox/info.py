@@ -54,6 +54,23 @@ class SandboxInfo:
     db_command: tuple[str, ...]
     owner_pid: int
 
+    def gate_variables(self) -> dict[str, str]:
+        """The ``SANDBOX_*`` variables through which gate runs reach this sandbox."""
+        values = {
+            "SANDBOX_BASE_URL": self.base_url,
+            "SANDBOX_MONGODB_URI": self.mongodb_uri,
+            "SANDBOX_S3_ENDPOINT": self.s3_endpoint,
+            "SANDBOX_S3_BUCKET": self.s3_bucket,
+            "SANDBOX_S3_ACCESS_KEY_ID": self.s3_access_key_id,
+            "SANDBOX_S3_SECRET_ACCESS_KEY": self.s3_secret_access_key,
+            "SANDBOX_SMOKE_USER": self.smoke_user,
+            "SANDBOX_SMOKE_PASSWORD": self.smoke_password,
+            "SANDBOX_PROMETHEUS_URL": self.prometheus_url or "",
+            "SANDBOX_ALERTMANAGER_URL": self.alertmanager_url or "",
+            "SANDBOX_INFO": json.dumps(self.to_dict()),
+        }
+        return {k: v for k, v in values.items() if v}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe: paths as strings, the command as a list."""
         data = asdict(self)

@@ -129,7 +129,7 @@ def test_foreground_run_prints_urls_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         while time.monotonic() < deadline:
             line = process.stdout.readline()
             lines.append(line)
-            if "sandbox info" in line or not line:
+            if "point gates" in line or not line:
                 break
         output = "".join(lines)
         assert "running" in output
@@ -138,6 +138,10 @@ def test_foreground_run_prints_urls_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert "WIMMELGATE_SANDBOX_PASSWORD" in output
         info = SandboxInfo.load(tmp_path)
         assert info.smoke_password not in output
+        gates_env = tmp_path / "gates.env"
+        assert f"source {gates_env}" in output
+        assert gates_env.stat().st_mode & 0o077 == 0, "the file holds sandbox credentials"
+        assert f"export SANDBOX_BASE_URL={base_url}" in gates_env.read_text().splitlines()
         pids = pids_in(tmp_path)
         process.send_signal(signal.SIGINT)
         assert process.wait(30) == 0
