@@ -260,7 +260,7 @@ class CatalogueMarks:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_itemcollected(self, item: pytest.Item) -> None:
-        decorate(item, runbook_url=catalogue.RUNBOOK_URL)
+        decorate(item, runbook_url=catalogue.RUNBOOK_URL, strict=False)
 
 
 USER_ALLURE_DIR = pytest.StashKey[str]()
@@ -293,10 +293,16 @@ def check_meta(item: pytest.Item) -> dict[str, Any]:
     return {"id": check_id, "gates": gates, "severity": severity}
 
 
-def decorate(item: pytest.Item, *, runbook_url: str) -> None:
-    """Gate markers, destructive marker, Allure labels and runbook link from the catalogue."""
+def decorate(item: pytest.Item, *, runbook_url: str, strict: bool = True) -> None:
+    """Gate markers, destructive marker, Allure labels and runbook link from the catalogue.
+
+    ``strict``: an unknown or missing check id is a usage error (gate runs); collect-only
+    runs leave such items alone so that ``wimmelgate catalogue`` can list them.
+    """
     marker = item.get_closest_marker(catalogue.CHECK_MARKER)
     if marker is None:
+        return
+    if not strict and (not marker.args or catalogue.check_by_id(str(marker.args[0])) is None):
         return
     if not marker.args:
         raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.check needs a check id, e.g. check('SG-3')")
