@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 BLOCKING_SEVERITIES = frozenset({"blocker", "critical", "normal"})
@@ -29,10 +29,12 @@ class CheckRecord:
     waiver: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["gates"] = list(self.gates)
-        data["duration_s"] = round(self.duration_s, 3)
-        return data
+        return {
+            "id": self.id, "nodeid": self.nodeid, "gates": list(self.gates), "outcome": self.outcome,
+            "severity": self.severity, "required": self.required, "reason": self.reason,
+            "category": self.category, "duration_s": round(self.duration_s, 3),
+            "safety_skip": self.safety_skip, "waiver": self.waiver,
+        }
 
 
 @dataclass(frozen=True)
