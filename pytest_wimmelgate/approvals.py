@@ -20,11 +20,12 @@ names are compared case-insensitively.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from pytest_wimmelgate.errors import Category, CheckFailed, ConfigError
+from pytest_wimmelgate.errors import Category, ConfigError
+from pytest_wimmelgate.results import CheckResult
 
 OPTION = "--wg-approval"
 PRODUCT_OWNER = "product-owner"
@@ -46,30 +47,14 @@ class Approval:
 
 
 @dataclass(frozen=True)
-class ApprovalResult:
+class ApprovalResult(CheckResult):
     """Outcome of an approval requirement, with the approvals it used."""
 
-    check_id: str
-    ok: bool
-    reason: str
-    category: Category | None = None
     used: tuple[Approval, ...] = ()
-    details: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    default_category: ClassVar[Category] = Category.CONFIG
 
-    def evidence(self) -> dict[str, Any]:
-        return {
-            "check": self.check_id,
-            "ok": self.ok,
-            "category": str(self.category) if self.category else None,
-            "reason": self.reason,
-            "approvals_used": [str(a) for a in self.used],
-            **dict(self.details),
-        }
-
-    def raise_for_failure(self) -> None:
-        __tracebackhide__ = True
-        if not self.ok:
-            raise CheckFailed(self.category or Category.CONFIG, self.reason, self.evidence())
+    def extra_evidence(self) -> dict[str, Any]:
+        return {"approvals_used": [str(a) for a in self.used]}
 
 
 def parse_approval(text: str, source: str = OPTION, position: int | None = None) -> Approval:
@@ -122,13 +107,12 @@ def check_go_no_go(approvals: Sequence[Approval]) -> ApprovalResult:
     given = [str(a) for a in approvals]
     if found is None:
         return ApprovalResult(
-            "GL-6", False, f"go/no-go not confirmed: {missing}", Category.CONFIG, (), {"given": given}
+            "GL-6", False, f"go/no-go not confirmed: {missing}", Category.CONFIG, details={"given": given}
         )
     return ApprovalResult(
         "GL-6",
         True,
         f"go confirmed by {found[0]} and {found[1]}",
-        None,
-        found,
-        {"given": given},
+        details={"given": given},
+        used=found,
     )

@@ -65,12 +65,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pytest_wimmelgate.errors import Category, CheckFailed, ConfigError, NotConfigured, ProbeError
+from pytest_wimmelgate.errors import Category, ConfigError, NotConfigured, ProbeError
+from pytest_wimmelgate.results import CheckResult
 
 SECTION = "backups"
 META_KEY = "backup-time"
@@ -83,28 +84,8 @@ _KEY_TIME = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})[T_ ]?(\d{2})[:\-]?(\d{2})[:\-
 
 
 @dataclass(frozen=True)
-class BackupResult:
+class BackupResult(CheckResult):
     """Outcome of GL-2, GL-3, DR-1 or DR-2."""
-
-    check_id: str
-    ok: bool
-    reason: str
-    category: Category | None = None
-    details: Mapping[str, Any] = field(default_factory=dict, compare=False)
-
-    def evidence(self) -> dict[str, Any]:
-        return {
-            "check": self.check_id,
-            "ok": self.ok,
-            "category": str(self.category) if self.category else None,
-            "reason": self.reason,
-            **dict(self.details),
-        }
-
-    def raise_for_failure(self) -> None:
-        __tracebackhide__ = True
-        if not self.ok:
-            raise CheckFailed(self.category or Category.PRODUCT, self.reason, self.evidence())
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pytest_wimmelgate.approvals import (
@@ -51,7 +51,8 @@ from pytest_wimmelgate.approvals import (
     by_role,
     pair,
 )
-from pytest_wimmelgate.errors import Category, CheckFailed, ConfigError, NotConfigured
+from pytest_wimmelgate.errors import Category, ConfigError, NotConfigured
+from pytest_wimmelgate.results import CheckResult
 
 SECTION = "calendar"
 DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -112,30 +113,14 @@ class Calendar:
 
 
 @dataclass(frozen=True)
-class CalendarResult:
+class CalendarResult(CheckResult):
     """Outcome of CW-1 or CW-2, with the approvals used for an override."""
 
-    check_id: str
-    ok: bool
-    reason: str
-    category: Category | None = None
     used: tuple[Approval, ...] = ()
-    details: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    default_category: ClassVar[Category] = Category.CONFIG
 
-    def evidence(self) -> dict[str, Any]:
-        return {
-            "check": self.check_id,
-            "ok": self.ok,
-            "category": str(self.category) if self.category else None,
-            "reason": self.reason,
-            "approvals_used": [str(a) for a in self.used],
-            **dict(self.details),
-        }
-
-    def raise_for_failure(self) -> None:
-        __tracebackhide__ = True
-        if not self.ok:
-            raise CheckFailed(self.category or Category.CONFIG, self.reason, self.evidence())
+    def extra_evidence(self) -> dict[str, Any]:
+        return {"approvals_used": [str(a) for a in self.used]}
 
 
 # ----------------------------------------------------------------------------- parsing

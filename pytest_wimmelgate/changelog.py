@@ -14,12 +14,12 @@ empty entry → ``product defect`` naming the version.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_wimmelgate.errors import Category, CheckFailed
+from pytest_wimmelgate.errors import Category
+from pytest_wimmelgate.results import CheckResult
 
 _HEADING = re.compile(r"^##(?!#)\s*(.*?)\s*$")
 _VERSION = re.compile(r"^\[?\s*([0-9A-Za-z][^\s\[\]()]*)\s*\]?(?:\([^)]*\))?(?:\s+[-–—]\s*(.*))?$")
@@ -27,28 +27,8 @@ _UNKNOWN = {"", "unversioned", "unknown"}
 
 
 @dataclass(frozen=True)
-class ChangelogResult:
+class ChangelogResult(CheckResult):
     """Outcome of PF-2."""
-
-    check_id: str
-    ok: bool
-    reason: str
-    category: Category | None = None
-    details: Mapping[str, Any] = field(default_factory=dict, compare=False)
-
-    def evidence(self) -> dict[str, Any]:
-        return {
-            "check": self.check_id,
-            "ok": self.ok,
-            "category": str(self.category) if self.category else None,
-            "reason": self.reason,
-            **dict(self.details),
-        }
-
-    def raise_for_failure(self) -> None:
-        __tracebackhide__ = True
-        if not self.ok:
-            raise CheckFailed(self.category or Category.PRODUCT, self.reason, self.evidence())
 
 
 @dataclass(frozen=True)

@@ -41,11 +41,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
-from pytest_wimmelgate.errors import Category, CheckFailed, ConfigError, NotConfigured
+from pytest_wimmelgate.errors import Category, ConfigError, NotConfigured
 from pytest_wimmelgate.fingerprint import (
     fingerprint,
     header_values,
@@ -53,6 +53,7 @@ from pytest_wimmelgate.fingerprint import (
     uri_hosts,
     value_parts,
 )
+from pytest_wimmelgate.results import CheckResult
 
 SECTION = "variables"
 RULES = (
@@ -104,39 +105,22 @@ _TEMPLATE = re.compile(r"^\s*(<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%[A-Za-z_]+%)\s*
 
 
 @dataclass(frozen=True)
-class EnvResult:
+class EnvResult(CheckResult):
     """Outcome of one EV check: ``ok``, a one-line reason and value-free evidence."""
 
-    check_id: str
-    ok: bool
-    reason: str
-    category: Category | None = None
     variables: tuple[str, ...] = ()
-    details: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    default_category: ClassVar[Category] = Category.CONFIG
 
-    def evidence(self) -> dict[str, Any]:
-        return {
-            "check": self.check_id,
-            "ok": self.ok,
-            "category": str(self.category) if self.category else None,
-            "reason": self.reason,
-            "variables": list(self.variables),
-            **dict(self.details),
-        }
-
-    def raise_for_failure(self) -> None:
-        """Raise :class:`CheckFailed` when the check failed; a test calls this last."""
-        __tracebackhide__ = True
-        if not self.ok:
-            raise CheckFailed(self.category or Category.CONFIG, self.reason, self.evidence())
+    def extra_evidence(self) -> dict[str, Any]:
+        return {"variables": list(self.variables)}
 
 
 def _ok(check_id: str, reason: str, **details: Any) -> EnvResult:
-    return EnvResult(check_id, True, reason, None, (), details)
+    return EnvResult(check_id, True, reason, None, details, variables=())
 
 
 def _fail(check_id: str, reason: str, names: Sequence[str], **details: Any) -> EnvResult:
-    return EnvResult(check_id, False, reason, Category.CONFIG, tuple(names), details)
+    return EnvResult(check_id, False, reason, Category.CONFIG, details, variables=tuple(names))
 
 
 # ----------------------------------------------------------------------------- config

@@ -39,13 +39,14 @@ import fnmatch
 import re
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pytest_wimmelgate.errors import Category, CheckFailed, ConfigError, NotConfigured, ProbeError
+from pytest_wimmelgate.errors import Category, ConfigError, NotConfigured, ProbeError
+from pytest_wimmelgate.results import CheckResult
 
 SECTION = "migrations"
 DEFAULT_GLOB = "*.js"
@@ -53,28 +54,8 @@ DEFAULT_COLLECTION = "changelog"
 
 
 @dataclass(frozen=True)
-class MigrationResult:
+class MigrationResult(CheckResult):
     """Outcome of PF-3 or RV-3."""
-
-    check_id: str
-    ok: bool
-    reason: str
-    category: Category | None = None
-    details: Mapping[str, Any] = field(default_factory=dict, compare=False)
-
-    def evidence(self) -> dict[str, Any]:
-        return {
-            "check": self.check_id,
-            "ok": self.ok,
-            "category": str(self.category) if self.category else None,
-            "reason": self.reason,
-            **dict(self.details),
-        }
-
-    def raise_for_failure(self) -> None:
-        __tracebackhide__ = True
-        if not self.ok:
-            raise CheckFailed(self.category or Category.PRODUCT, self.reason, self.evidence())
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pytest_wimmelgate.errors import Category, CheckFailed
+from pytest_wimmelgate.errors import Category
+from pytest_wimmelgate.results import CheckResult
 
 SCHEMA = "wimmelgate/gate-summary/v1"
 SUMMARY = "gate-summary.json"
@@ -38,30 +39,13 @@ _STAMP = re.compile(r"-(\d{8}T\d{6}Z)$")
 
 
 @dataclass(frozen=True)
-class EvidenceResult:
+class EvidenceResult(CheckResult):
     """Outcome of GL-5, naming the summary that proved or disproved it."""
 
-    check_id: str
-    ok: bool
-    reason: str
-    category: Category | None = None
     summary_path: str | None = None
-    details: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
-    def evidence(self) -> dict[str, Any]:
-        return {
-            "check": self.check_id,
-            "ok": self.ok,
-            "category": str(self.category) if self.category else None,
-            "reason": self.reason,
-            "summary": self.summary_path,
-            **dict(self.details),
-        }
-
-    def raise_for_failure(self) -> None:
-        __tracebackhide__ = True
-        if not self.ok:
-            raise CheckFailed(self.category or Category.PRODUCT, self.reason, self.evidence())
+    def extra_evidence(self) -> dict[str, Any]:
+        return {"summary": self.summary_path}
 
 
 @dataclass(frozen=True)
@@ -152,8 +136,7 @@ def check_staging_go(
             False,
             f"no {gate} run for version {version} in {base}{note}",
             Category.NO_DATA,
-            None,
-            details,
+            details=details,
         )
     newest = runs[0]
     s = newest.summary
@@ -178,8 +161,8 @@ def check_staging_go(
             False,
             f"newest {gate} run {path} does not match: " + "; ".join(differs) + note,
             Category.PRODUCT,
-            path,
-            details,
+            details=details,
+            summary_path=path,
         )
     if s.get("verdict") != "GO":
         return EvidenceResult(
@@ -187,7 +170,8 @@ def check_staging_go(
             False,
             f"newest {gate} run {path} has verdict {s.get('verdict')} for {version} @ {commit}{note}",
             Category.PRODUCT,
-            path,
-            details,
+            details=details,
+            summary_path=path,
         )
-    return EvidenceResult("GL-5", True, f"{gate} GO for {version} @ {commit}: {path}{note}", None, path, details)
+    return EvidenceResult("GL-5", True, f"{gate} GO for {version} @ {commit}: {path}{note}", details=details,
+                          summary_path=path)
