@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import time
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,7 +30,7 @@ from urllib.parse import quote, urlencode
 import requests
 
 from pytest_wimmelgate.errors import Category, ProbeError
-from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call
+from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, call, json_body, secrets_kept, shape_error
 from pytest_wimmelgate.secrets import SecretSet, uri_credentials
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -131,7 +130,7 @@ def dashboards_load(
     base = url.rstrip("/")
     secrets = [token, *uri_credentials(base)]
     headers = _headers(token)
-    with _secrets_kept(secrets), requests.Session() as session:
+    with secrets_kept(secrets), requests.Session() as session:
         found = []
         for title in titles:
             hit = _search(session, base, title, headers, timeout)
@@ -142,13 +141,13 @@ def dashboards_load(
             target = f"{base}/api/dashboards/uid/{quote(uid, safe='')}"
             label = f"Grafana dashboard {title!r}: GET {target}"
             answer = call("GET", target, session=session, timeout=timeout, headers=headers, what=label)
-            data = _json(answer, label)
+            data = json_body(answer, label)
             model = data.get("dashboard") if isinstance(data, dict) else None
             if not isinstance(model, dict):
-                raise _shape_error(answer, label, "a dashboard answer with 'dashboard'")
+                raise shape_error(answer, label, "a dashboard answer with 'dashboard'")
             panels = count_panels(model)
             if panels is None:
-                raise _shape_error(answer, label, "a dashboard whose 'panels' is a list")
+                raise shape_error(answer, label, "a dashboard whose 'panels' is a list")
             found.append(
                 Dashboard(
                     title=title,
@@ -227,12 +226,12 @@ def post_release_annotation(
         body["dashboardUID"] = dashboard_uid
     target = f"{base}/api/annotations"
     label = f"Grafana annotation: POST {target}"
-    with _secrets_kept(secrets):
+    with secrets_kept(secrets):
         answer = call("POST", target, timeout=timeout, headers=_headers(token), json=body, what=label)
-        data = _json(answer, label)
+        data = json_body(answer, label)
         annotation_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(annotation_id, int) or isinstance(annotation_id, bool):
-            raise _shape_error(answer, label, "an annotation answer with a numeric 'id'")
+            raise shape_error(answer, label, "an annotation answer with a numeric 'id'")
         return Annotation(
             id=annotation_id,
             grafana_url=base,
@@ -277,7 +276,7 @@ def render_panel_png(
     )
     target = f"{base}/render/d-solo/{quote(dashboard_uid, safe='')}/_?{query}"
     label = f"Grafana render: GET {target}"
-    with _secrets_kept(secrets):
+    with secrets_kept(secrets):
         answer = call(
             "GET",
             target,
@@ -299,7 +298,7 @@ def render_panel_png(
             )
         if not answer.body.startswith(_PNG_MAGIC):
             kind = answer.headers.get("Content-Type", "no content type")
-            raise _shape_error(answer, label, f"a PNG image (got {kind})")
+            raise shape_error(answer, label, f"a PNG image (got {kind})")
         return PanelImage(request=f"GET {target}", status=answer.status, png=answer.body)
 
 
@@ -316,17 +315,17 @@ def _search(
     target = f"{base}/api/search?{urlencode({'type': 'dash-db', 'query': title})}"
     label = f"Grafana search {title!r}: GET {target}"
     answer = call("GET", target, session=session, timeout=timeout, headers=headers, what=label)
-    hits = _json(answer, label)
+    hits = json_body(answer, label)
     if not isinstance(hits, list):
-        raise _shape_error(answer, label, "a search answer (a JSON list)")
+        raise shape_error(answer, label, "a search answer (a JSON list)")
     wanted = _normal(title)
     for hit in hits:
         if not isinstance(hit, dict) or not isinstance(hit.get("title"), str):
-            raise _shape_error(answer, label, "a list of hits with 'title' and 'uid'")
+            raise shape_error(answer, label, "a list of hits with 'title' and 'uid'")
         if hit.get("type", "dash-db") != "dash-db" or _normal(hit["title"]) != wanted:
             continue
         if not isinstance(hit.get("uid"), str) or not hit["uid"]:
-            raise _shape_error(answer, label, "a list of hits with 'title' and 'uid'")
+            raise shape_error(answer, label, "a list of hits with 'title' and 'uid'")
         return hit
     return None
 
@@ -337,31 +336,3 @@ def _headers(token: str) -> dict[str, str]:
 
 def _normal(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-def _json(answer: HttpAnswer, label: str) -> Any:
-    """The body as JSON; a malformed body names the system and request that sent it."""
-    try:
-        return answer.json()
-    except ProbeError as exc:
-        raise ProbeError(
-            exc.category, f"{label}: HTTP {answer.status} answer is not JSON", exc.evidence
-        ) from None
-
-
-def _shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
-    return ProbeError(
-        Category.INFRASTRUCTURE,
-        f"{label}: HTTP {answer.status} answer is not {expected}",
-        answer.evidence(),
-    )
-
-
-@contextmanager
-def _secrets_kept(secrets: Sequence[str]) -> Iterator[None]:
-    """Re-raise any `ProbeError` with the secrets masked in its reason and evidence."""
-    hidden = SecretSet.of(secrets)
-    try:
-        yield
-    except ProbeError as exc:
-        raise ProbeError(exc.category, hidden.redact(exc.reason), hidden.redact_tree(exc.evidence)) from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,3 +106,29 @@ def _short(exc: Exception) -> str:
         if marker in text:
             return marker.lower()
     return exc.__class__.__name__
+
+
+def json_body(answer: HttpAnswer, label: str) -> Any:
+    """The body as JSON; a malformed body names the system and request that sent it."""
+    try:
+        return answer.json()
+    except ProbeError as exc:
+        raise ProbeError(exc.category, f"{label}: HTTP {answer.status} answer is not JSON", exc.evidence) from None
+
+
+def shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
+    """A well-formed answer of the wrong shape: the system is not what the probe expects."""
+    return ProbeError(Category.INFRASTRUCTURE, f"{label}: HTTP {answer.status} answer is not {expected}",
+                      answer.evidence())
+
+
+@contextmanager
+def secrets_kept(secrets: Sequence[str]) -> Iterator[None]:
+    """Re-raise any `ProbeError` with the secrets masked in its reason and evidence."""
+    from pytest_wimmelgate.secrets import SecretSet
+
+    hidden = SecretSet.of(secrets)
+    try:
+        yield
+    except ProbeError as exc:
+        raise ProbeError(exc.category, hidden.redact(exc.reason), hidden.redact_tree(exc.evidence)) from None

@@ -26,8 +26,7 @@ import base64
 import json
 import time
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
@@ -35,7 +34,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 import requests
 
 from pytest_wimmelgate.errors import Category, ProbeError
-from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call
+from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call, json_body, secrets_kept, shape_error
 from pytest_wimmelgate.secrets import SecretSet
 
 #: An API key (``"<base64 id:key>"``, optionally prefixed ``"ApiKey "``), a
@@ -165,7 +164,7 @@ def count_recent(
     the pattern at all, is ``no data``: silence is never a pass.
     """
     base, headers, secrets = _connection(url, auth)
-    with _secrets_kept(secrets), requests.Session() as session:
+    with secrets_kept(secrets), requests.Session() as session:
         target = f"{base}/{_index_path(index_pattern)}/_count"
         body = {"query": {"range": {time_field: {"gte": _ago(since_minutes)}}}}
         answer = call(
@@ -180,7 +179,7 @@ def count_recent(
         data = _json_object(answer, f"log count: POST {target}", "count")
         count = data.get("count")
         if not isinstance(count, int) or isinstance(count, bool):
-            raise _shape_error(answer, f"log count: POST {target}", "a count answer with 'count'")
+            raise shape_error(answer, f"log count: POST {target}", "a count answer with 'count'")
         shards = _dict(data.get("_shards"))
         result = LogCount(
             request=f"POST {target}",
@@ -232,7 +231,7 @@ def find_run_marker(
     started = time.monotonic()
     deadline = started + within_s
     attempts = 0
-    with _secrets_kept(secrets), requests.Session() as session:
+    with secrets_kept(secrets), requests.Session() as session:
         while True:
             attempts += 1
             answer = call(
@@ -313,7 +312,7 @@ def saved_searches(
     if es_url:
         es_base, es_headers, es_secrets = _connection(es_url, auth)
         es, secrets = (es_base, es_headers), secrets + es_secrets
-    with _secrets_kept(secrets), requests.Session() as session:
+    with secrets_kept(secrets), requests.Session() as session:
         results = []
         for title in titles:
             found = _find_saved_search(session, prefix, title, headers, timeout)
@@ -369,12 +368,12 @@ def _find_saved_search(
     data = _json_object(answer, label, "saved_objects")
     objects = data.get("saved_objects")
     if not isinstance(objects, list):
-        raise _shape_error(answer, label, "a _find answer with a 'saved_objects' list")
+        raise shape_error(answer, label, "a _find answer with a 'saved_objects' list")
     wanted = _normal(title)
     for item in objects:
         attributes = item.get("attributes") if isinstance(item, dict) else None
         if not isinstance(attributes, dict):
-            raise _shape_error(answer, label, "saved objects with 'attributes'")
+            raise shape_error(answer, label, "saved objects with 'attributes'")
         found_title = attributes.get("title")
         if isinstance(found_title, str) and _normal(found_title) == wanted:
             return dict(item)
@@ -435,7 +434,7 @@ def _describe_saved_search(
         )
         count = _json_object(answer, label, "count").get("count")
         if not isinstance(count, int) or isinstance(count, bool):
-            raise _shape_error(answer, label, "a count answer with 'count'")
+            raise shape_error(answer, label, "a count answer with 'count'")
     except ProbeError as exc:
         return _with(found, note=f"hit count not computed: {exc}")
     window = f"last {since_minutes:g} min" if time_field else "all time (no time field)"
@@ -522,7 +521,7 @@ def _index_pattern(
     attributes = _dict(_json_object(answer, label, "attributes").get("attributes"))
     title = attributes.get("title")
     if not isinstance(title, str) or not title:
-        raise _shape_error(answer, label, "a data view with attributes.title")
+        raise shape_error(answer, label, "a data view with attributes.title")
     time_field = attributes.get("timeFieldName")
     return title, time_field if isinstance(time_field, str) and time_field else None
 
@@ -539,7 +538,7 @@ def _first_hit(answer: HttpAnswer, label: str) -> dict[str, Any] | None:
     hits = data.get("hits")
     inner = hits.get("hits") if isinstance(hits, dict) else None
     if not isinstance(inner, list):
-        raise _shape_error(answer, label, "a search answer with 'hits.hits'")
+        raise shape_error(answer, label, "a search answer with 'hits.hits'")
     for hit in inner:
         if isinstance(hit, dict):
             return hit
@@ -596,35 +595,7 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def _json_object(answer: HttpAnswer, label: str, key: str) -> dict[str, Any]:
-    data = _json(answer, label)
+    data = json_body(answer, label)
     if not isinstance(data, dict):
-        raise _shape_error(answer, label, f"a JSON object with {key!r}")
+        raise shape_error(answer, label, f"a JSON object with {key!r}")
     return data
-
-
-def _json(answer: HttpAnswer, label: str) -> Any:
-    """The body as JSON; a malformed body names the system and request that sent it."""
-    try:
-        return answer.json()
-    except ProbeError as exc:
-        raise ProbeError(
-            exc.category, f"{label}: HTTP {answer.status} answer is not JSON", exc.evidence
-        ) from None
-
-
-def _shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
-    return ProbeError(
-        Category.INFRASTRUCTURE,
-        f"{label}: HTTP {answer.status} answer is not {expected}",
-        answer.evidence(),
-    )
-
-
-@contextmanager
-def _secrets_kept(secrets: Sequence[str]) -> Iterator[None]:
-    """Re-raise any `ProbeError` with the secrets masked in its reason and evidence."""
-    hidden = SecretSet.of(secrets)
-    try:
-        yield
-    except ProbeError as exc:
-        raise ProbeError(exc.category, hidden.redact(exc.reason), hidden.redact_tree(exc.evidence)) from None

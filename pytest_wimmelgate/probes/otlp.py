@@ -22,8 +22,7 @@ import re
 import secrets as random_source
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -31,8 +30,8 @@ from urllib.parse import unquote
 import requests
 
 from pytest_wimmelgate.errors import Category, ProbeError
-from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call
-from pytest_wimmelgate.secrets import SecretSet, uri_credentials
+from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call, json_body, secrets_kept, shape_error
+from pytest_wimmelgate.secrets import uri_credentials
 
 TRACES_PATH = "v1/traces"
 #: SpanKind enum of the OTLP proto: SPAN_KIND_INTERNAL.
@@ -145,7 +144,7 @@ def check_export(
     credential_names = _credential_names(pairs, auth_header)
     secret_values = [pairs[name] for name in credential_names]
     secret_values += [part for value in secret_values for part in value.split()[1:]]
-    with _secrets_kept([*secret_values, *uri_credentials(url)]):
+    with secrets_kept([*secret_values, *uri_credentials(url)]):
         if not credential_names:
             wanted = f"header {auth_header!r}" if auth_header else "a credential header"
             raise ProbeError(
@@ -260,46 +259,18 @@ def _partial_success(answer: HttpAnswer, label: str) -> tuple[int | None, str | 
     """``(rejectedSpans, errorMessage)`` of an ``ExportTraceServiceResponse``; None if absent."""
     if not answer.body.strip():
         return None, None  # some collectors send 200 with an empty body
-    data = _json(answer, label)
+    data = json_body(answer, label)
     if not isinstance(data, dict):
-        raise _shape_error(answer, label, "an ExportTraceServiceResponse object")
+        raise shape_error(answer, label, "an ExportTraceServiceResponse object")
     partial = data.get("partialSuccess", data.get("partial_success"))
     if partial is None or partial == {}:
         return None, None  # an empty partialSuccess is a full success
     if not isinstance(partial, dict):
-        raise _shape_error(answer, label, "an ExportTraceServiceResponse (partialSuccess)")
+        raise shape_error(answer, label, "an ExportTraceServiceResponse (partialSuccess)")
     raw: Any = partial.get("rejectedSpans", partial.get("rejected_spans", 0))
     try:
         rejected = int(raw)
     except (TypeError, ValueError):
-        raise _shape_error(answer, label, "a partialSuccess with numeric rejectedSpans") from None
+        raise shape_error(answer, label, "a partialSuccess with numeric rejectedSpans") from None
     message = partial.get("errorMessage", partial.get("error_message"))
     return rejected, str(message) if message else None
-
-
-def _json(answer: HttpAnswer, label: str) -> Any:
-    """The body as JSON; a malformed body names the system and request that sent it."""
-    try:
-        return answer.json()
-    except ProbeError as exc:
-        raise ProbeError(
-            exc.category, f"{label}: HTTP {answer.status} answer is not JSON", exc.evidence
-        ) from None
-
-
-def _shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
-    return ProbeError(
-        Category.INFRASTRUCTURE,
-        f"{label}: HTTP {answer.status} answer is not {expected}",
-        answer.evidence(),
-    )
-
-
-@contextmanager
-def _secrets_kept(secrets: Sequence[str]) -> Iterator[None]:
-    """Re-raise any `ProbeError` with the secrets masked in its reason and evidence."""
-    hidden = SecretSet.of(secrets)
-    try:
-        yield
-    except ProbeError as exc:
-        raise ProbeError(exc.category, hidden.redact(exc.reason), hidden.redact_tree(exc.evidence)) from None

@@ -16,8 +16,6 @@ The API key never reaches a reason or evidence.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,8 +24,8 @@ from urllib.parse import urlencode
 import requests
 
 from pytest_wimmelgate.errors import Category, ProbeError
-from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call
-from pytest_wimmelgate.secrets import SecretSet, uri_credentials
+from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call, json_body, secrets_kept, shape_error
+from pytest_wimmelgate.secrets import uri_credentials
 
 DEFAULT_API_URL = "https://api.pagerduty.com"
 ACCEPT = "application/vnd.pagerduty+json;version=2"
@@ -106,15 +104,15 @@ def oncall_now(
     headers = {"Authorization": f"Token token={token}", "Accept": ACCEPT}
     first = f"{base}/oncalls?{urlencode({**params, 'offset': 0}, safe='[]')}"
     entries: list[OnCallEntry] = []
-    with _secrets_kept(secrets), requests.Session() as session:
+    with secrets_kept(secrets), requests.Session() as session:
         for page in range(_MAX_PAGES):
             target = f"{base}/oncalls?{urlencode({**params, 'offset': page * _PAGE_SIZE}, safe='[]')}"
             label = f"PagerDuty on-calls: GET {target}"
             answer = call("GET", target, session=session, timeout=timeout, headers=headers, what=label)
-            data = _json(answer, label)
+            data = json_body(answer, label)
             oncalls = data.get("oncalls") if isinstance(data, dict) else None
             if not isinstance(oncalls, list):
-                raise _shape_error(answer, label, "an on-calls answer with an 'oncalls' list")
+                raise shape_error(answer, label, "an on-calls answer with an 'oncalls' list")
             for item in oncalls:
                 entry = _entry(item, schedule_id, answer, label)
                 if entry is not None and _covers(entry, moment):
@@ -140,7 +138,7 @@ def oncall_now(
 
 def _entry(item: Any, schedule_id: str, answer: HttpAnswer, label: str) -> OnCallEntry | None:
     if not isinstance(item, dict) or not isinstance(item.get("user"), dict):
-        raise _shape_error(answer, label, "a list of on-calls each with a 'user'")
+        raise shape_error(answer, label, "a list of on-calls each with a 'user'")
     schedule = item.get("schedule")
     if isinstance(schedule, dict) and schedule.get("id") not in (None, schedule_id):
         return None  # the filter should have dropped it; never count another schedule
@@ -178,31 +176,3 @@ def _parse(text: str | None) -> datetime | None:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _json(answer: HttpAnswer, label: str) -> Any:
-    """The body as JSON; a malformed body names the system and request that sent it."""
-    try:
-        return answer.json()
-    except ProbeError as exc:
-        raise ProbeError(
-            exc.category, f"{label}: HTTP {answer.status} answer is not JSON", exc.evidence
-        ) from None
-
-
-def _shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
-    return ProbeError(
-        Category.INFRASTRUCTURE,
-        f"{label}: HTTP {answer.status} answer is not {expected}",
-        answer.evidence(),
-    )
-
-
-@contextmanager
-def _secrets_kept(secrets: Sequence[str]) -> Iterator[None]:
-    """Re-raise any `ProbeError` with the secrets masked in its reason and evidence."""
-    hidden = SecretSet.of(secrets)
-    try:
-        yield
-    except ProbeError as exc:
-        raise ProbeError(exc.category, hidden.redact(exc.reason), hidden.redact_tree(exc.evidence)) from None

@@ -18,8 +18,7 @@ evidence.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -27,8 +26,8 @@ from urllib.parse import quote, urlencode
 import requests
 
 from pytest_wimmelgate.errors import Category, ProbeError
-from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call
-from pytest_wimmelgate.secrets import SecretSet, uri_credentials
+from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, call, json_body, secrets_kept, shape_error
+from pytest_wimmelgate.secrets import uri_credentials
 
 DEFAULT_API_URL = "https://api.statuspage.io"
 _PER_PAGE = 100
@@ -75,15 +74,15 @@ def incident_templates(
     templates: list[dict[str, Any]] = []
     seen: set[str] = set()
     pages = 0
-    with _secrets_kept(secrets), requests.Session() as session:
+    with secrets_kept(secrets), requests.Session() as session:
         for page in range(1, _MAX_PAGES + 1):
             target = f"{path}?{urlencode({'page': page, 'per_page': _PER_PAGE})}"
             label = f"Statuspage templates: GET {target}"
             answer = call("GET", target, session=session, timeout=timeout, headers=headers, what=label)
             pages += 1
-            batch = _json(answer, label)
+            batch = json_body(answer, label)
             if not isinstance(batch, list) or not all(_is_template(t) for t in batch):
-                raise _shape_error(answer, label, "a list of templates with a 'name'")
+                raise shape_error(answer, label, "a list of templates with a 'name'")
             fresh = [t for t in batch if _key(t) not in seen]
             seen.update(_key(t) for t in batch)
             templates += fresh
@@ -123,31 +122,3 @@ def _normal(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
     dashed = "".join("-" if unicodedata.category(ch) == "Pd" else ch for ch in folded)
     return " ".join(dashed.split())
-
-
-def _json(answer: HttpAnswer, label: str) -> Any:
-    """The body as JSON; a malformed body names the system and request that sent it."""
-    try:
-        return answer.json()
-    except ProbeError as exc:
-        raise ProbeError(
-            exc.category, f"{label}: HTTP {answer.status} answer is not JSON", exc.evidence
-        ) from None
-
-
-def _shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
-    return ProbeError(
-        Category.INFRASTRUCTURE,
-        f"{label}: HTTP {answer.status} answer is not {expected}",
-        answer.evidence(),
-    )
-
-
-@contextmanager
-def _secrets_kept(secrets: Sequence[str]) -> Iterator[None]:
-    """Re-raise any `ProbeError` with the secrets masked in its reason and evidence."""
-    hidden = SecretSet.of(secrets)
-    try:
-        yield
-    except ProbeError as exc:
-        raise ProbeError(exc.category, hidden.redact(exc.reason), hidden.redact_tree(exc.evidence)) from None
