@@ -48,12 +48,11 @@ from urllib.parse import unquote, urlsplit
 from pytest_wimmelgate.errors import Category, ConfigError, NotConfigured
 from pytest_wimmelgate.fingerprint import (
     fingerprint,
-    header_values,
-    uri_credentials,
     uri_hosts,
     value_parts,
 )
 from pytest_wimmelgate.results import CheckResult
+from pytest_wimmelgate.secrets import looks_secret
 
 SECTION = "variables"
 RULES = (
@@ -80,7 +79,6 @@ SECTION_KEYS = (
     "auth_secret",
     "secrets",
 )
-SECRET_NAME = re.compile(r"SECRET|TOKEN|KEY|PASS|CREDENTIAL|HEADERS|PRIVATE", re.IGNORECASE)
 #: names whose whole value is checked against foreign markers (never secret names).
 _MARKED_NAME = re.compile(r"HOST|BUCKET|DATABASE|(^|_)DB($|_)", re.IGNORECASE)
 
@@ -425,48 +423,6 @@ class _Parser:
 # ---------------------------------------------------------------------------- helpers
 
 
-def is_secret_name(name: str) -> bool:
-    """Whether a variable's name marks its value as secret (SECRET, TOKEN, KEY, ...)."""
-    return SECRET_NAME.search(name) is not None
-
-
-def secret_values(
-    variables: Mapping[str, str], extra_names: Sequence[str] = (), min_length: int = 4
-) -> tuple[str, ...]:
-    """Every value (and part of a value) that must be redacted from all output.
-
-    The values of variables named like SECRET, TOKEN, KEY, PASS(WORD), CREDENTIAL,
-    HEADERS, PRIVATE or listed in ``extra_names``; the user, password and ``user:password``
-    of any ``scheme://user:pass@host`` value (raw and URL-decoded); each header value and
-    bearer token of a ``*HEADERS`` variable. Texts shorter than ``min_length`` are left
-    out (redacting them would garble output and they protect nothing). Longest first, so
-    a redactor replaces ``user:password`` before ``password``.
-    """
-    found: set[str] = set()
-    extra = set(extra_names)
-    for name, value in variables.items():
-        if not value:
-            continue
-        if name in extra or is_secret_name(name):
-            found.update({value, value.strip()})
-        creds = uri_credentials(value)
-        if creds:
-            user, password = creds
-            netloc = value.split("://", 1)[1].split("/", 1)[0]
-            raw_userinfo = netloc.rpartition("@")[0]
-            found.update({user, password, raw_userinfo, unquote(raw_userinfo)})
-            found.update(raw_userinfo.split(":", 1))
-        if name.upper().endswith("HEADERS"):
-            for header in header_values(value):
-                found.add(header)
-                token = header.partition(" ")[2].strip()
-                if token:
-                    found.add(token)
-            for item in value.split(","):
-                found.add(item.partition("=")[2].strip())
-    return tuple(sorted((v for v in found if len(v) >= min_length), key=lambda v: (-len(v), v)))
-
-
 def char_classes(value: str) -> int:
     """How many of lower case, upper case, digits and other characters ``value`` uses."""
     return sum(
@@ -664,7 +620,7 @@ def _marked_texts(variables: Mapping[str, str], rules: VariableRules) -> list[tu
     out: list[tuple[str, str, str]] = []
     for name in rules.known_names():
         value = _value(variables, name)
-        if not value or is_secret_name(name):
+        if not value or looks_secret(name):
             continue
         if "://" in value:
             for host in uri_hosts(value):

@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import quote, quote_plus, unquote
 
-SECRET_NAME = re.compile(r"SECRET|TOKEN|KEY|PASSWORD|PASSWD|PASS\b|CREDENTIAL|HEADERS|AUTH", re.I)
+SECRET_NAME = re.compile(r"SECRET|TOKEN|KEY|PASS|CREDENTIAL|HEADERS|AUTH|PRIVATE", re.I)
 NOT_SECRET_NAMES = frozenset({"AWS_ACCESS_KEY_ID_FINGERPRINT", "PYTEST_ADDOPTS", "KEYBOARD"})
 MASK = "***"
 MIN_LENGTH = 4
@@ -19,17 +19,28 @@ def looks_secret(name: str) -> bool:
     return bool(SECRET_NAME.search(name)) and name.upper() not in NOT_SECRET_NAMES
 
 
-def uri_credentials(value: str) -> list[str]:
-    """The user-info password (and the full user-info) inside a URI, if any."""
+def uri_secrets(value: str) -> list[str]:
+    """The secret parts of a ``scheme://user:pass@host`` value: the password and the
+    user-info, as written and URL-decoded. Works for multi-host MongoDB URIs too."""
     if "://" not in value or "@" not in value:
         return []
-    try:
-        parts = urlsplit(value)
-    except ValueError:
+    netloc = value.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0]
+    userinfo, at, _hosts = netloc.rpartition("@")
+    if not at or ":" not in userinfo:
         return []
-    found = [p for p in (parts.password,) if p]
-    if parts.username and parts.password:
-        found.append(f"{parts.username}:{parts.password}")
+    password = userinfo.partition(":")[2]
+    return [p for p in {password, unquote(password), userinfo, unquote(userinfo)} if p]
+
+
+def secret_parts(name: str, value: str) -> set[str]:
+    """Every text of one variable that must be hidden (empty for a public variable)."""
+    found: set[str] = set()
+    if not value:
+        return found
+    if looks_secret(name):
+        found.update({value, value.strip()})
+    found.update(uri_secrets(value))
+    found.update(_header_values(value))
     return found
 
 
@@ -50,17 +61,9 @@ class SecretSet:
         names = set(extra_names)
         found: set[str] = set()
         for value in extra_values:
-            if value:
-                found.add(value)
-                found.update(_header_values(value))
-                found.update(uri_credentials(value))
+            found.update(secret_parts("SECRET", value))
         for name, value in variables.items():
-            if not value:
-                continue
-            if name in names or looks_secret(name):
-                found.add(value)
-                found.update(_header_values(value))
-            found.update(uri_credentials(value))
+            found.update(secret_parts("SECRET" if name in names else name, value))
         return cls.of(found)
 
     @classmethod
@@ -70,7 +73,7 @@ class SecretSet:
             if len(value) < MIN_LENGTH:
                 continue
             variants.update({value, quote(value, safe=""), quote_plus(value)})
-        return cls(tuple(sorted(variants, key=len, reverse=True)))
+        return cls(tuple(sorted(variants, key=lambda v: (-len(v), v))))
 
     def __add__(self, other: SecretSet) -> SecretSet:
         return SecretSet.of((*self.values, *other.values))
@@ -111,7 +114,8 @@ class SecretSet:
 
 
 def _header_values(value: str) -> list[str]:
-    """Values of secret-named headers in an OTLP-style list ``k=v,k2=v2`` (``Bearer x`` also as ``x``).
+    """Values of secret-named headers in an OTLP-style list ``k=v,k2=v2``, as written and
+    URL-decoded, with ``Bearer x`` also as ``x``.
 
     ``Authorization=Bearer%20abc,x-scope=prod`` yields the token, never ``prod``.
     """
@@ -121,9 +125,11 @@ def _header_values(value: str) -> list[str]:
     for pair in value.split(","):
         name, _, item = pair.partition("=")
         item = item.strip()
-        if item and looks_secret(name.strip()):
-            found.append(item)
-            for prefix in ("Bearer ", "Bearer%20", "Token token=", "ApiKey ", "OAuth "):
-                if item.startswith(prefix):
-                    found.append(item[len(prefix):])
+        if not item or not looks_secret(name.strip()):
+            continue
+        for text in {item, unquote(item).strip()}:
+            found.append(text)
+            scheme, _, token = text.partition(" ")
+            if token.strip() and scheme in ("Bearer", "Basic", "ApiKey", "OAuth", "Token"):
+                found.append(token.strip())
     return found

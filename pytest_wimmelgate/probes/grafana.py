@@ -31,7 +31,7 @@ import requests
 
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, call, json_body, secrets_kept, shape_error
-from pytest_wimmelgate.secrets import SecretSet, uri_credentials
+from pytest_wimmelgate.secrets import SecretSet, uri_secrets
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 #: What Grafana answers on /render when no image renderer is installed.
@@ -128,7 +128,7 @@ def dashboards_load(
     collapsed). Missing or empty dashboards are one ``product defect`` naming them all.
     """
     base = url.rstrip("/")
-    secrets = [token, *uri_credentials(base)]
+    secrets = [token, *uri_secrets(base)]
     headers = _headers(token)
     with secrets_kept(secrets), requests.Session() as session:
         found = []
@@ -214,7 +214,7 @@ def post_release_annotation(
     dashboard queries annotations by tag). ``at`` defaults to now.
     """
     base = url.rstrip("/")
-    secrets = [token, *uri_credentials(base)]
+    secrets = [token, *uri_secrets(base)]
     all_tags = tuple(dict.fromkeys(["release", environment, version, *tags]))
     moment = int((at.timestamp() if at else time.time()) * 1000)
     body: dict[str, Any] = {
@@ -263,7 +263,7 @@ def render_panel_png(
     unreachable`` (a login page or proxy answered instead).
     """
     base = url.rstrip("/")
-    secrets = [token, *uri_credentials(base)]
+    secrets = [token, *uri_secrets(base)]
     query = urlencode(
         {
             "orgId": org_id,

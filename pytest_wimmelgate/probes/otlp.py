@@ -31,7 +31,7 @@ import requests
 
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call, json_body, secrets_kept, shape_error
-from pytest_wimmelgate.secrets import uri_credentials
+from pytest_wimmelgate.secrets import uri_secrets
 
 TRACES_PATH = "v1/traces"
 #: SpanKind enum of the OTLP proto: SPAN_KIND_INTERNAL.
@@ -144,7 +144,7 @@ def check_export(
     credential_names = _credential_names(pairs, auth_header)
     secret_values = [pairs[name] for name in credential_names]
     secret_values += [part for value in secret_values for part in value.split()[1:]]
-    with secrets_kept([*secret_values, *uri_credentials(url)]):
+    with secrets_kept([*secret_values, *uri_secrets(url)]):
         if not credential_names:
             wanted = f"header {auth_header!r}" if auth_header else "a credential header"
             raise ProbeError(

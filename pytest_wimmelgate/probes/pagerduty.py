@@ -25,7 +25,7 @@ import requests
 
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call, json_body, secrets_kept, shape_error
-from pytest_wimmelgate.secrets import uri_credentials
+from pytest_wimmelgate.secrets import uri_secrets
 
 DEFAULT_API_URL = "https://api.pagerduty.com"
 ACCEPT = "application/vnd.pagerduty+json;version=2"
@@ -90,7 +90,7 @@ def oncall_now(
     ``until=now+1s`` and entries whose ``start``/``end`` do not cover ``now`` are dropped.
     """
     base = (api_url or DEFAULT_API_URL).rstrip("/")
-    secrets = [token, *uri_credentials(base)]
+    secrets = [token, *uri_secrets(base)]
     moment = _aware(now) if now is not None else None
     params: dict[str, Any] = {
         "schedule_ids[]": schedule_id,

@@ -27,7 +27,7 @@ import requests
 
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, call, json_body, secrets_kept, shape_error
-from pytest_wimmelgate.secrets import uri_credentials
+from pytest_wimmelgate.secrets import uri_secrets
 
 DEFAULT_API_URL = "https://api.statuspage.io"
 _PER_PAGE = 100
@@ -66,7 +66,7 @@ def incident_templates(
 ) -> IncidentTemplates:
     """Read every incident template of ``page_id``; a required name missing is a product defect."""
     base = (api_url or DEFAULT_API_URL).rstrip("/")
-    secrets = [token, *uri_credentials(base)]
+    secrets = [token, *uri_secrets(base)]
     if base.endswith("/v1"):
         base = base[: -len("/v1")]
     path = f"{base}/v1/pages/{quote(page_id, safe='')}/incident_templates"
