@@ -126,17 +126,6 @@ class CalendarResult(CheckResult):
 # ----------------------------------------------------------------------------- parsing
 
 
-def parse_instant(text: str, source: str = "--wg-now") -> datetime:
-    """An ISO 8601 instant with offset (``2026-11-24T19:30:00Z``) as an aware UTC datetime."""
-    try:
-        value = datetime.fromisoformat(str(text).strip())
-    except ValueError:
-        raise ConfigError(source, "", "an ISO 8601 instant, e.g. 2026-11-24T19:30:00Z") from None
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ConfigError(source, "", "an ISO 8601 instant with offset or Z, e.g. 2026-11-24T19:30:00Z")
-    return value.astimezone(UTC)
-
-
 def parse_calendar(section: Mapping[str, Any] | None, source: str, key: str = SECTION) -> Calendar:
     """Validate the ``calendar`` section of the environment file at ``source``.
 

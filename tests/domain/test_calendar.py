@@ -17,9 +17,9 @@ from pytest_wimmelgate.calendar import (
     in_window,
     next_window_start,
     parse_calendar,
-    parse_instant,
 )
 from pytest_wimmelgate.errors import Category, ConfigError, NotConfigured
+from pytest_wimmelgate.run import parse_instant
 
 PROD_CALENDAR = """
 calendar:
@@ -287,11 +287,11 @@ def test_end_may_be_midnight_and_absent_section_is_not_configured() -> None:
 
 
 def test_parse_instant() -> None:
-    assert parse_instant("2026-11-24T20:30:00+01:00") == utc("2026-11-24T19:30:00")
-    assert parse_instant("2026-11-24T19:30:00Z") == utc("2026-11-24T19:30:00")
+    assert parse_instant("2026-11-24T20:30:00+01:00", "--wg-now") == utc("2026-11-24T19:30:00")
+    assert parse_instant("2026-11-24T19:30:00Z", "--wg-now") == utc("2026-11-24T19:30:00")
     with pytest.raises(ConfigError) as info:
-        parse_instant("2026-11-24T19:30:00")
-    assert str(info.value).startswith("--wg-now: an ISO 8601 instant with offset")
+        parse_instant("2026-11-24T19:30:00", "--wg-now")
+    assert str(info.value).startswith("--wg-now: a time with an offset or Z")
 
 
 def test_naive_now_is_refused(cal: Calendar) -> None:
