@@ -14,6 +14,7 @@ import os
 import shutil
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -190,15 +191,12 @@ class GateSession:
         return [g for g in catalogue.gate_names() if g in seen]
 
     def _records(self) -> list[CheckRecord]:
-        waivers = {str(w["id"]): str(w["reason"]) for w in self.env.get("waivers", []) or []}
-        selected = set(self.context.gates)
+        waivers = active_waivers(self.env.get("waivers", []) or [], self.context.clock)
         records = []
         for nodeid in sorted(self._order, key=_check_order(self._tests)):
             phases = self._tests[nodeid]
             meta = phases.meta
             gates = tuple(meta.get("gates") or ())
-            if selected and gates and not selected.intersection(gates) and not meta.get("id"):
-                continue
             reason = phases.reason
             safety = bool(reason and reason.startswith(outcomes.SAFETY_PREFIX))
             if safety and reason:
@@ -253,6 +251,17 @@ class GateSession:
         if self.report_mode == "required" and not report.ok and self.exit_status == EXIT_GO:
             self.exit_status = EXIT_NO_GO
         write_manifest(self.run_dir)
+
+
+def active_waivers(entries: list[dict[str, Any]], now: datetime) -> dict[str, str]:
+    """Waiver reasons by check id; a waiver whose ``until`` date has passed no longer applies."""
+    active = {}
+    for entry in entries:
+        until = entry.get("until")
+        if until and date.fromisoformat(str(until)[:10]) < now.date():
+            continue
+        active[str(entry["id"])] = str(entry["reason"]) + (f" (until {until})" if until else "")
+    return active
 
 
 class CatalogueMarks:

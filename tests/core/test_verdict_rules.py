@@ -148,3 +148,17 @@ def test_unknown_check_id_is_a_usage_error(gate_dir: pytest.Pytester) -> None:
     result = gate_dir.runpytest(*gate_args("-m", "staging_gate"))
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*unknown check id 'SG-99'*"])
+
+
+def test_expired_waiver_no_longer_applies(gate_dir: pytest.Pytester) -> None:
+    gate_dir.makefile(".yaml", env="name: testenv\nwaivers:\n"
+                      "  - {id: SG-9, reason: collector ordered, until: '2026-11-30'}\n")
+    gate_dir.makepyfile("""
+        import pytest
+        @pytest.mark.check("SG-9")
+        def test_otlp(): pytest.skip("not configured: otlp.endpoint")
+    """)
+    assert gate_dir.runpytest(*gate_args("-m", "staging_gate", "--wg-now", "2026-11-30T12:00:00Z")).ret == 0
+    assert run_summary(gate_dir)["waivers"] == [{"id": "SG-9", "reason": "collector ordered (until 2026-11-30)"}]
+    assert gate_dir.runpytest(*gate_args("-m", "staging_gate", "--wg-now", "2026-12-01T00:00:00Z")).ret == 1
+    assert run_summary(gate_dir)["reasons"] == ["SG-9: required check did not run: not configured: otlp.endpoint"]
