@@ -63,7 +63,7 @@ class GateStart:
         env.require(needed)
         validate(env, resolved_sections=[s for s in needed if env.has(s)])
         validate_sections(env, needed)
-        secrets = secrets + _secrets(env, {**environ, **target})
+        secrets = secrets + _secrets(env, {**environ, **target, **env.variables})
         context = _context(config, env, environ, selection.gates_in(markexpr))
         _prepare_outputs(config, Path(context.run_dir))
         _attach_allure(config, Path(context.run_dir) / "allure-results", secrets)
@@ -81,7 +81,7 @@ class GateStart:
         env = _load_env(str(spec), origin, config.rootpath, required=True)
         env = env.with_variables(sandbox_variables)
         target = _target_variables(config, environ)
-        secrets = _secrets(env, {**environ, **target})
+        secrets = _secrets(env, {**environ, **target, **env.variables})
         context = runmod.RunContext.from_dict(data["context"])
         _attach_allure(config, Path(context.run_dir) / "allure-results", secrets)
         session = GateSession(config, env=env, secrets=secrets, context=context,
