@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from pytest_wimmelgate import backups
 from pytest_wimmelgate.environment import Environment
 from pytest_wimmelgate.faults import FaultProvider, make_provider
 from pytest_wimmelgate.plugin import sandbox_info
@@ -65,3 +66,9 @@ def wg_environ(wg_env: Environment) -> dict[str, str]:
     import os
 
     return {**os.environ, **wg_env.variables}
+
+
+@pytest.fixture(scope="session")
+def backup_settings(wg_env: Environment) -> backups.BackupSettings:
+    """Where backups and restore-test records live (GL-2, GL-3, DR-1, DR-2)."""
+    return backups.parse_backup_settings(wg_env.get("backups", None), wg_env.source)

@@ -24,24 +24,18 @@ from pytest_wimmelgate.waiting import poll_until
 Cleanup = Callable[[Callable[[], None]], None]
 
 
-@pytest.fixture(scope="session")
-def drill_backups(wg_env: Environment) -> backups.BackupSettings:
-    """Where backups and restore-test records live."""
-    return backups.parse_backup_settings(wg_env.get("backups", None), wg_env.source)
-
-
 @pytest.mark.check("DR-1")
-def test_a_backup_for_each_of_the_last_7_days(drill_backups: backups.BackupSettings, wg_run: RunContext,
+def test_a_backup_for_each_of_the_last_7_days(backup_settings: backups.BackupSettings, wg_run: RunContext,
                                               wg_environ: dict[str, str], evidence: Evidence) -> None:
-    result = backups.run_daily_backups(drill_backups, wg_run.clock, wg_environ)
+    result = backups.run_daily_backups(backup_settings, wg_run.clock, wg_environ)
     evidence.json("daily backups", result.evidence())
     result.raise_for_failure()
 
 
 @pytest.mark.check("DR-2")
-def test_weekly_restore_test_documented(drill_backups: backups.BackupSettings, wg_run: RunContext,
+def test_weekly_restore_test_documented(backup_settings: backups.BackupSettings, wg_run: RunContext,
                                         wg_environ: dict[str, str], evidence: Evidence) -> None:
-    result = backups.run_weekly_restore(drill_backups, wg_run.clock, wg_environ)
+    result = backups.run_weekly_restore(backup_settings, wg_run.clock, wg_environ)
     evidence.json("restore tests", result.evidence())
     result.raise_for_failure()
 

@@ -14,12 +14,6 @@ from pytest_wimmelgate.probes import alertmanager, pagerduty
 from pytest_wimmelgate.run import RunContext
 
 
-@pytest.fixture(scope="session")
-def backup_settings(wg_env: Environment) -> backups.BackupSettings:
-    """Where backups and restore-test records live."""
-    return backups.parse_backup_settings(wg_env.get("backups", None), wg_env.source)
-
-
 @pytest.mark.check("GL-1")
 def test_someone_is_on_call_now(wg_env: Environment, wg_run: RunContext, evidence: Evidence) -> None:
     oncall = pagerduty.oncall_now(
