@@ -162,3 +162,18 @@ def test_expired_waiver_no_longer_applies(gate_dir: pytest.Pytester) -> None:
     assert run_summary(gate_dir)["waivers"] == [{"id": "SG-9", "reason": "collector ordered (until 2026-11-30)"}]
     assert gate_dir.runpytest(*gate_args("-m", "staging_gate", "--wg-now", "2026-12-01T00:00:00Z")).ret == 1
     assert run_summary(gate_dir)["reasons"] == ["SG-9: required check did not run: not configured: otlp.endpoint"]
+
+
+def test_interrupted_run_is_exit_2_with_a_no_go_summary(gate_dir: pytest.Pytester) -> None:
+    gate_dir.makepyfile("""
+        import pytest
+        @pytest.mark.check("SG-1")
+        def test_health(): pass
+        @pytest.mark.check("SG-2")
+        def test_ready(): raise KeyboardInterrupt
+    """)
+    result = gate_dir.runpytest_subprocess(*gate_args("-m", "staging_gate"))
+    assert result.ret == 2
+    summary = run_summary(gate_dir)
+    assert summary["verdict"] == "NO-GO"
+    assert "interrupted: run interrupted before all checks ran" in summary["reasons"]
