@@ -33,9 +33,9 @@ def test_the_fault_is_lifted_whatever_happens_inside(tmp_path: Path, interruptio
 
 
 def test_unknown_provider_and_missing_commands_are_configuration_errors() -> None:
-    with pytest.raises(ConfigError, match="faults.provider: one of sandbox, command, http"):
+    with pytest.raises(ConfigError, match=r"faults\.provider: one of sandbox, command, http"):
         make_provider({"provider": "chaos"}, source="env.yaml", sandbox_info=None)
-    with pytest.raises(ConfigError, match="faults.command.unblock: a shell command"):
+    with pytest.raises(ConfigError, match=r"faults\.command\.unblock: a shell command"):
         make_provider({"provider": "command", "command": {"block": "true"}}, source="env.yaml", sandbox_info=None)
     with pytest.raises(ConfigError, match="'sandbox' needs a sandbox"):
         make_provider({"provider": "sandbox"}, source="env.yaml", sandbox_info=None)
