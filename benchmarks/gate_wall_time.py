@@ -30,7 +30,7 @@ def run_gate(workers: str, release_dir: Path, environ: dict[str, str]) -> tuple[
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "staging_gate", "-n", workers,
-         "--wg-release-dir", str(release_dir), "--wg-report", "off"],
+         f"--wg-release-dir={release_dir}", "--wg-report=off"],
         cwd=ROOT, env=environ, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     [summary_path] = set(release_dir.rglob("gate-summary.json")) - before

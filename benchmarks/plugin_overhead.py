@@ -77,7 +77,7 @@ def main() -> int:
         for run in range(args.repeat + 1):
             p = timed([*base, "-p", "no:wimmelgate", "--alluredir", f"results-{run}",
                        "--junitxml", f"junit-{run}.xml"], folder / "plain")
-            g = timed([*base, "--wg-env", "env.yaml", "--wg-release-dir", f"rel-{run}"], folder / "plugin")
+            g = timed([*base, "--wg-env=env.yaml", f"--wg-release-dir=rel-{run}"], folder / "plugin")
             if run:  # the first pair warms caches (imports, file system)
                 plain.append(p)
                 plugin.append(g)

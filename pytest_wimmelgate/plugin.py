@@ -44,6 +44,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(CatalogueMarks(), "wimmelgate-catalogue-marks")
         return
     workerinput = getattr(config, "workerinput", None)
+    if workerinput is None:
+        settings.check_rootdir_not_taken(config)
     state: PassiveState | GateSession
     try:
         if workerinput is not None and WORKER_KEY in workerinput:

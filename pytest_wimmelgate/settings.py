@@ -90,3 +90,28 @@ def resolve(config: pytest.Config, dest: str, environ: dict[str, str]) -> tuple[
         if ini_value:
             return ini_value, f"ini {setting.ini}"
     return setting.default, "default"
+
+
+PATH_OPTIONS = ("--wg-env", "--wg-release-dir", "--wg-env-file")
+
+
+def check_rootdir_not_taken(config: pytest.Config) -> None:
+    """Refuse a run whose rootdir pytest took from one of our option values.
+
+    pytest decides its rootdir before plugin options are known, so the value of
+    ``--wg-release-dir /abs/dir`` (two tokens) counts as a test path; when it lies outside
+    the project, the project's configuration is lost and everything under the working
+    directory is collected. ``--wg-release-dir=/abs/dir`` is immune.
+    """
+    import os
+    from pathlib import Path
+
+    tokens = list(config.invocation_params.args)
+    for option, value in zip(tokens, tokens[1:], strict=False):
+        if option not in PATH_OPTIONS or not os.path.exists(value):
+            continue
+        path = Path(value).resolve()
+        if config.rootpath in (path, path.parent) and config.rootpath != Path.cwd().resolve():
+            raise pytest.UsageError(
+                f"{option} {value}: pytest took this value for a test path and made {config.rootpath} its "
+                f"rootdir; write {option}={value}")

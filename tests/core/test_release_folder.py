@@ -94,3 +94,21 @@ def test_secret_never_reaches_terminal_or_any_file(gate_dir: pytest.Pytester,
     assert leaking == []
     summary = run_summary(gate_dir)
     assert "***" in summary["checks"][0]["reason"]
+
+
+def test_release_dir_outside_the_project_as_two_tokens_is_refused(gate_dir: pytest.Pytester,
+                                                                 tmp_path_factory: pytest.TempPathFactory) -> None:
+    outside = tmp_path_factory.mktemp("artifacts")
+    gate_dir.makepyfile("""
+        import pytest
+        @pytest.mark.check("SG-1")
+        def test_health(): pass
+    """)
+    args = ("-p", "no:cacheprovider", "--wg-env", "env.yaml", "-m", "staging_gate")
+    refused = gate_dir.runpytest(*args, "--wg-release-dir", str(outside))
+    assert refused.ret == 4
+    refused.stderr.fnmatch_lines([f"ERROR: --wg-release-dir {outside}: pytest took this value for a test path*"
+                                  f"write --wg-release-dir={outside}"])
+    accepted = gate_dir.runpytest(*args, f"--wg-release-dir={outside}")
+    assert accepted.ret == 0
+    assert list(outside.rglob("gate-summary.json"))

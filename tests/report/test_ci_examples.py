@@ -45,7 +45,7 @@ def test_every_wg_option_exists_and_the_gate_command_is_complete(name: str) -> N
     known = {setting.option for setting in SETTINGS}
     assert used <= known, f"{name} uses unknown options: {sorted(used - known)}"
     [command] = gate_commands(data)
-    for option in ("--wg-env staging", "--wg-version", "--wg-commit", "--wg-release-dir releases"):
+    for option in ("--wg-env=staging", "--wg-version", "--wg-commit", "--wg-release-dir=releases"):
         assert option in command
     assert not MASKING.search(command), "the gate's exit code must fail the job on NO-GO"
 
