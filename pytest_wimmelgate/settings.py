@@ -103,11 +103,12 @@ def check_rootdir_not_taken(config: pytest.Config) -> None:
     the project, the project's configuration is lost and everything under the working
     directory is collected. ``--wg-release-dir=/abs/dir`` is immune.
     """
+    import itertools
     import os
     from pathlib import Path
 
     tokens = list(config.invocation_params.args)
-    for option, value in zip(tokens, tokens[1:], strict=False):
+    for option, value in itertools.pairwise(tokens):
         if option not in PATH_OPTIONS or not os.path.exists(value):
             continue
         path = Path(value).resolve()
