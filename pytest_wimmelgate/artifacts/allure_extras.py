@@ -57,8 +57,26 @@ def executor(environ: Mapping[str, str], *, run_dir: str) -> dict[str, Any]:
             "buildUrl": environ.get("BUILD_URL", ""),
             "reportName": "Wimmelgate release gate",
         }
-    return {"name": "local run", "type": "local", "buildName": run_dir,
-            "reportName": "Wimmelgate release gate"}
+    return {"name": "local run", "type": "local", "buildName": Path(run_dir).name,
+            "buildOrder": _local_build_order(Path(run_dir)), "reportName": "Wimmelgate release gate"}
+
+
+def _local_build_order(run_dir: Path) -> int:
+    """The run's number among this environment's run folders (all versions): the trend's x-axis."""
+    try:
+        root, environment = run_dir.parents[2], run_dir.parent.name
+    except IndexError:
+        return 1
+    mine = _stamp(run_dir.name)
+    return sum(1 for p in root.glob(f"*/{environment}/*") if p.is_dir() and _stamp(p.name) <= mine) or 1
+
+
+def _stamp(name: str) -> tuple[str, int]:
+    """``(yyyymmddThhmmssZ, clash number)`` of a run folder name; sorts runs in time."""
+    import re
+
+    found = re.search(r"(\d{8}T\d{6}Z)(?:-(\d+))?$", name)
+    return (found.group(1), int(found.group(2) or 1)) if found else ("", 0)
 
 
 def environment_properties(values: Mapping[str, str]) -> str:

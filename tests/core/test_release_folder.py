@@ -112,3 +112,17 @@ def test_release_dir_outside_the_project_as_two_tokens_is_refused(gate_dir: pyte
     accepted = gate_dir.runpytest(*args, f"--wg-release-dir={outside}")
     assert accepted.ret == 0
     assert list(outside.rglob("gate-summary.json"))
+
+
+def test_local_runs_are_numbered_for_the_trend(gate_dir: pytest.Pytester) -> None:
+    gate_dir.makepyfile("""
+        import pytest
+        @pytest.mark.check("SG-1")
+        def test_health(): pass
+    """)
+    orders = []
+    for gate in ("staging_gate", "prod_smoke", "staging_gate"):
+        assert gate_dir.runpytest(*gate_args("-m", gate, "--wg-version", "2.0")).ret == 0
+        newest = max((gate_dir.path / "rel" / "2.0" / "testenv").iterdir(), key=lambda p: p.stat().st_mtime)
+        orders.append(json.loads((newest / "allure-results" / "executor.json").read_text())["buildOrder"])
+    assert orders == [1, 2, 3]
