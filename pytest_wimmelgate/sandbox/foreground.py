@@ -85,7 +85,10 @@ def run_foreground(argv: list[str] | None = None) -> int:
                       traffic_rps=args.traffic_rps, version=args.app_version,
                       commit=args.commit, prometheus=args.prometheus,
                       alertmanager=args.alertmanager, scrape_interval_s=args.scrape_interval)
+    # Ctrl-C stops the sandbox even when this process was started with SIGINT ignored
+    # (as background jobs of a non-interactive shell are).
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous_int = signal.signal(signal.SIGINT, _interrupt)
     status = 0
     try:
         print("wimmelgate sandbox: starting ...", file=sys.stderr, flush=True)
@@ -111,6 +114,7 @@ def run_foreground(argv: list[str] | None = None) -> int:
             sandbox.stop()
         finally:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
             if temporary:
                 shutil.rmtree(workdir, ignore_errors=True)
     return status
