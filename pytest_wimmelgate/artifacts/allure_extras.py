@@ -54,6 +54,7 @@ def executor(environ: Mapping[str, str], *, run_dir: str) -> dict[str, Any]:
         return {
             "name": environ.get("CI_NAME", "CI"), "type": "generic",
             "buildName": environ.get("BUILD_ID", environ.get("BUILD_NUMBER", "")),
+            "buildOrder": environ.get("BUILD_NUMBER") or _local_build_order(Path(run_dir)),
             "buildUrl": environ.get("BUILD_URL", ""),
             "reportName": "Wimmelgate release gate",
         }

@@ -114,7 +114,12 @@ def test_release_dir_outside_the_project_as_two_tokens_is_refused(gate_dir: pyte
     assert list(outside.rglob("gate-summary.json"))
 
 
-def test_local_runs_are_numbered_for_the_trend(gate_dir: pytest.Pytester) -> None:
+@pytest.mark.parametrize("ci", ["", "true"], ids=["local", "generic-ci"])
+def test_runs_without_a_ci_build_number_are_numbered_for_the_trend(gate_dir: pytest.Pytester,
+                                                                   monkeypatch: pytest.MonkeyPatch, ci: str) -> None:
+    for name in ("GITHUB_ACTIONS", "GITLAB_CI", "BUILD_NUMBER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CI", ci)
     gate_dir.makepyfile("""
         import pytest
         @pytest.mark.check("SG-1")
