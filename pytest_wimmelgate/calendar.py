@@ -40,7 +40,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, ClassVar
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pytest_wimmelgate.approvals import (
@@ -48,11 +48,11 @@ from pytest_wimmelgate.approvals import (
     ON_CALL,
     PRODUCT_OWNER,
     Approval,
+    ApprovalResult,
     by_role,
     pair,
 )
 from pytest_wimmelgate.errors import Category, ConfigError, NotConfigured
-from pytest_wimmelgate.results import CheckResult
 
 SECTION = "calendar"
 DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -113,14 +113,8 @@ class Calendar:
 
 
 @dataclass(frozen=True)
-class CalendarResult(CheckResult):
+class CalendarResult(ApprovalResult):
     """Outcome of CW-1 or CW-2, with the approvals used for an override."""
-
-    used: tuple[Approval, ...] = ()
-    default_category: ClassVar[Category] = Category.CONFIG
-
-    def extra_evidence(self) -> dict[str, Any]:
-        return {"approvals_used": [str(a) for a in self.used]}
 
 
 # ----------------------------------------------------------------------------- parsing
