@@ -45,9 +45,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    from pytest_wimmelgate.sandbox.history import seed
-    from pytest_wimmelgate.sandbox.launcher import Sandbox
-    from pytest_wimmelgate.sandbox_service import variables_of
+    from pytest_wimmelgate.sandbox.launcher.gate_run import variables_of
+    from pytest_wimmelgate.sandbox.launcher.history import seed
+    from pytest_wimmelgate.sandbox.launcher.stack import Sandbox
 
     with tempfile.TemporaryDirectory(prefix="wg-walltime-") as tmp:
         box = Sandbox(Path(tmp) / "sandbox", prometheus="off", alertmanager="off")

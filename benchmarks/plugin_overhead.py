@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pytest_wimmelgate.catalogue import CHECKS, check_by_id, runbook_link
+from pytest_wimmelgate.catalogue.checks import CHECKS, check_by_id, runbook_link
 
 INI = """[pytest]
 markers =

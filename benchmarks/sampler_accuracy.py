@@ -1,7 +1,7 @@
 """How far is the active sampler's p95 from the server's own histogram?
 
 Starts the reference backend (`pytest_wimmelgate.sandbox.Sandbox`, local storage, no
-synthetic traffic, no Prometheus), sends N requests with `pytest_wimmelgate.sampler`,
+synthetic traffic, no Prometheus), sends N requests with `pytest_wimmelgate.metrics.sampler`,
 and reads the backend's ``http_request_duration_seconds`` histogram from ``/metrics``
 before and after. The server-side p95 is computed from the bucket deltas by linear
 interpolation within the bucket, as PromQL's ``histogram_quantile`` does. Printed: the
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import requests
 
-from pytest_wimmelgate import sampler
+from pytest_wimmelgate.metrics import sampler
 
 METRIC = "http_request_duration_seconds"
 BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.0, 5.0)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 EXIT_OK, EXIT_FINDING, EXIT_USAGE = 0, 1, 4
-SANDBOX_MODULE = "pytest_wimmelgate.sandbox.foreground"
+SANDBOX_MODULE = "pytest_wimmelgate.sandbox.launcher.foreground"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def catalogue(suites: Path, *, as_json: bool = False) -> int:
     """Print the catalogue coverage of `suites`; 1 when a check lacks a test or an id is unknown."""
-    from pytest_wimmelgate import coverage
+    from pytest_wimmelgate.catalogue import coverage
 
     if not suites.is_dir():
         return _usage(f"--suites {suites}: not a folder")
@@ -121,7 +121,7 @@ def manifest(run_dir: Path, *, check: bool = False) -> int:
 
 
 def sandbox(argv: list[str]) -> int:
-    """Delegate to ``pytest_wimmelgate.sandbox.foreground.run_foreground`` (the sandbox extra)."""
+    """Delegate to ``pytest_wimmelgate.sandbox.launcher.foreground.run_foreground`` (the sandbox extra)."""
     try:
         module = importlib.import_module(SANDBOX_MODULE)
     except ModuleNotFoundError as error:

@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 
-from pytest_wimmelgate import catalogue, settings
-from pytest_wimmelgate.environment import Environment
+from pytest_wimmelgate.catalogue import checks as catalogue
+from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.config.secrets import SecretSet
+from pytest_wimmelgate.core import options
+from pytest_wimmelgate.core.evidence import Evidence
+from pytest_wimmelgate.core.run import RunContext
+from pytest_wimmelgate.core.session import WORKER_KEY, CatalogueMarks, GateSession
+from pytest_wimmelgate.core.startup import GateStart, PassiveState
 from pytest_wimmelgate.errors import WimmelgateError
-from pytest_wimmelgate.evidence import Evidence
-from pytest_wimmelgate.run import RunContext
-from pytest_wimmelgate.secrets import SecretSet
-from pytest_wimmelgate.session import WORKER_KEY, CatalogueMarks, GateSession
-from pytest_wimmelgate.startup import GateStart, PassiveState
 
 SESSION_NAME = "wimmelgate-session"
 STATE_KEY = pytest.StashKey[PassiveState | GateSession]()
@@ -25,7 +26,7 @@ STATE_KEY = pytest.StashKey[PassiveState | GateSession]()
 
 @pytest.hookimpl
 def pytest_addoption(parser: pytest.Parser) -> None:
-    settings.add_options(parser)
+    options.add_options(parser)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -45,7 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     workerinput = getattr(config, "workerinput", None)
     if workerinput is None:
-        settings.check_rootdir_not_taken(config)
+        options.check_rootdir_not_taken(config)
     state: PassiveState | GateSession
     try:
         if workerinput is not None and WORKER_KEY in workerinput:

@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from pytest_wimmelgate import backups
-from pytest_wimmelgate.environment import Environment
+from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.contract.client import BackendClient
+from pytest_wimmelgate.core.run import RunContext
+from pytest_wimmelgate.domain import backups
 from pytest_wimmelgate.faults import FaultProvider, make_provider
 from pytest_wimmelgate.plugin import sandbox_info
-from pytest_wimmelgate.probes.backend import BackendClient
-from pytest_wimmelgate.run import RunContext
 
 
 @pytest.fixture(scope="session")

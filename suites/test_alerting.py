@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_wimmelgate import alertrules
-from pytest_wimmelgate.environment import Environment
+from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.core.evidence import Evidence
+from pytest_wimmelgate.domain import alertrules
 from pytest_wimmelgate.errors import Category, CheckFailed
-from pytest_wimmelgate.evidence import Evidence
 from pytest_wimmelgate.probes import alertmanager, prometheus
 
 

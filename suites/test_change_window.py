@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_wimmelgate import approvals, calendar
-from pytest_wimmelgate.environment import Environment
-from pytest_wimmelgate.evidence import Evidence
-from pytest_wimmelgate.run import RunContext
+from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.core.evidence import Evidence
+from pytest_wimmelgate.core.run import RunContext
+from pytest_wimmelgate.domain import approvals, calendar
 
 
 @pytest.fixture(scope="session")

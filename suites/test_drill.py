@@ -12,14 +12,14 @@ from collections.abc import Callable
 
 import pytest
 
-from pytest_wimmelgate import backups
-from pytest_wimmelgate.environment import Environment
+from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.contract.client import BackendClient
+from pytest_wimmelgate.core.evidence import Evidence
+from pytest_wimmelgate.core.run import RunContext
+from pytest_wimmelgate.core.waiting import poll_until
+from pytest_wimmelgate.domain import backups
 from pytest_wimmelgate.errors import Category, CheckFailed
-from pytest_wimmelgate.evidence import Evidence
 from pytest_wimmelgate.faults import FaultProvider, blocked
-from pytest_wimmelgate.probes.backend import BackendClient
-from pytest_wimmelgate.run import RunContext
-from pytest_wimmelgate.waiting import poll_until
 
 Cleanup = Callable[[Callable[[], None]], None]
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_wimmelgate import envcheck
-from pytest_wimmelgate.environment import Environment
+from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.config.fingerprint import fingerprint_key
+from pytest_wimmelgate.core.evidence import Evidence
+from pytest_wimmelgate.domain import envcheck
 from pytest_wimmelgate.errors import NotConfigured
-from pytest_wimmelgate.evidence import Evidence
-from pytest_wimmelgate.fingerprint import fingerprint_key
 
 EnvResults = dict[str, envcheck.EnvResult]
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_wimmelgate import approvals, backups, release_evidence
-from pytest_wimmelgate.environment import Environment
+from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.core.evidence import Evidence
+from pytest_wimmelgate.core.run import RunContext
+from pytest_wimmelgate.domain import approvals, backups, release_evidence
 from pytest_wimmelgate.errors import Category, CheckFailed
-from pytest_wimmelgate.evidence import Evidence
 from pytest_wimmelgate.probes import alertmanager, pagerduty
-from pytest_wimmelgate.run import RunContext
 
 
 @pytest.mark.check("GL-1")

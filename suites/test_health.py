@@ -6,13 +6,13 @@ import time
 
 import pytest
 
-from pytest_wimmelgate.environment import Environment
+from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.contract.client import BackendClient
+from pytest_wimmelgate.core.evidence import Evidence
+from pytest_wimmelgate.core.run import RunContext
+from pytest_wimmelgate.core.waiting import poll_until
 from pytest_wimmelgate.errors import Category, CheckFailed
-from pytest_wimmelgate.evidence import Evidence
 from pytest_wimmelgate.faults import FaultProvider, blocked
-from pytest_wimmelgate.probes.backend import BackendClient
-from pytest_wimmelgate.run import RunContext
-from pytest_wimmelgate.waiting import poll_until
 
 
 @pytest.mark.check("SG-1")

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_wimmelgate import metric_gate, settings, watch
-from pytest_wimmelgate.environment import Environment
+from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.core import options
+from pytest_wimmelgate.core.evidence import Evidence
 from pytest_wimmelgate.errors import CheckFailed, NotConfigured
-from pytest_wimmelgate.evidence import Evidence
-from pytest_wimmelgate.watch import WatchResult
+from pytest_wimmelgate.metrics import gate as metric_gate
+from pytest_wimmelgate.metrics import watch
+from pytest_wimmelgate.metrics.watch import WatchResult
 
 Watched = dict[str, dict[str, WatchResult]]
 
@@ -31,7 +33,7 @@ def watch_settings(wg_env: Environment, pytestconfig: pytest.Config) -> metric_g
 
     mapping = dict(wg_env.get("metrics.watch", {}) or {})
     for dest, key in (("wg_watch", "duration"), ("wg_watch_interval", "interval")):
-        value, _ = settings.resolve(pytestconfig, dest, dict(os.environ))
+        value, _ = options.resolve(pytestconfig, dest, dict(os.environ))
         if value:
             mapping[key] = value
     return metric_gate.WatchSettings.from_mapping(mapping, wg_env.source)

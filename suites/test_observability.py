@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from pytest_wimmelgate.environment import Environment
-from pytest_wimmelgate.evidence import Evidence
+from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.contract.client import BackendClient
+from pytest_wimmelgate.core.evidence import Evidence
+from pytest_wimmelgate.core.run import RunContext
 from pytest_wimmelgate.probes import grafana, logs, otlp
-from pytest_wimmelgate.probes.backend import BackendClient
-from pytest_wimmelgate.run import RunContext
 
 DASHBOARDS = ("Backend / API", "MongoDB", "Push/Notifications")
 SAVED_SEARCHES = ("Auth 401/429", "MongoDB Ping Fehler", "Push-Zustellung fehlgeschlagen")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_wimmelgate import changelog, migrations
-from pytest_wimmelgate.environment import Environment
+from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.core.evidence import Evidence
+from pytest_wimmelgate.core.run import RunContext
+from pytest_wimmelgate.domain import changelog, migrations
 from pytest_wimmelgate.errors import Category, CheckFailed
-from pytest_wimmelgate.evidence import Evidence
 from pytest_wimmelgate.probes import statuspage
-from pytest_wimmelgate.run import RunContext
 
 TEMPLATES = ("API-Störung", "Push-Probleme", "DB-Failover")
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_wimmelgate import migrations
-from pytest_wimmelgate.environment import Environment
+from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.contract.client import BackendClient
+from pytest_wimmelgate.core.evidence import Evidence
+from pytest_wimmelgate.core.run import RunContext
+from pytest_wimmelgate.domain import migrations
 from pytest_wimmelgate.errors import Category, CheckFailed
-from pytest_wimmelgate.evidence import Evidence
-from pytest_wimmelgate.probes.backend import BackendClient
 from pytest_wimmelgate.probes.http import call
-from pytest_wimmelgate.run import RunContext
 
 
 def _previous_version(wg_run: RunContext) -> str:

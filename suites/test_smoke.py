@@ -12,11 +12,11 @@ from collections.abc import Callable
 
 import pytest
 
-from pytest_wimmelgate.environment import Environment
+from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.contract.client import BackendClient
+from pytest_wimmelgate.core.evidence import Evidence
+from pytest_wimmelgate.core.waiting import poll_until
 from pytest_wimmelgate.errors import Category, CheckFailed
-from pytest_wimmelgate.evidence import Evidence
-from pytest_wimmelgate.probes.backend import BackendClient
-from pytest_wimmelgate.waiting import poll_until
 
 Cleanup = Callable[[Callable[[], None]], None]
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pytest_wimmelgate.config.secrets import SecretSet
 from pytest_wimmelgate.errors import Category
-from pytest_wimmelgate.secrets import SecretSet
 
 
 def categories() -> list[dict[str, Any]]:

@@ -13,8 +13,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pytest_wimmelgate.catalogue import CHECKS
-from pytest_wimmelgate.coverage import build_coverage, coverage_markdown
+from pytest_wimmelgate.catalogue.checks import CHECKS
+from pytest_wimmelgate.catalogue.coverage import build_coverage, coverage_markdown
 
 
 def write(results_dir: Path, run_dir: Path, *, gates: Sequence[str], found: Mapping[str, Sequence[str]],

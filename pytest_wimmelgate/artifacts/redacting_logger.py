@@ -15,7 +15,7 @@ from typing import Any
 from allure_commons import hookimpl
 from allure_commons.logger import AllureFileLogger
 
-from pytest_wimmelgate.secrets import SecretSet
+from pytest_wimmelgate.config.secrets import SecretSet
 
 
 class RedactingFileLogger(AllureFileLogger):  # type: ignore[misc]

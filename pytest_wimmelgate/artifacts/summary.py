@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_wimmelgate.secrets import SecretSet
-from pytest_wimmelgate.verdict import CheckRecord, Verdict
+from pytest_wimmelgate.config.secrets import SecretSet
+from pytest_wimmelgate.core.verdict import CheckRecord, Verdict
 
 SCHEMA = "wimmelgate/gate-summary/v1"
 

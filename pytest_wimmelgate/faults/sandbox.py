@@ -12,22 +12,22 @@ class SandboxFaults:
     name = "sandbox"
 
     def __init__(self, info: Mapping[str, Any]) -> None:
-        from pytest_wimmelgate.sandbox.info import SandboxInfo
+        from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
 
         self._info = SandboxInfo.from_dict(dict(info))
 
     def block(self, target: str) -> None:
-        from pytest_wimmelgate.sandbox import control as launcher
+        from pytest_wimmelgate.sandbox.launcher import control as launcher
 
         {"database": launcher.pause_database, "storage": launcher.pause_s3}[self._target(target)](self._info)
 
     def unblock(self, target: str) -> None:
-        from pytest_wimmelgate.sandbox import control as launcher
+        from pytest_wimmelgate.sandbox.launcher import control as launcher
 
         {"database": launcher.resume_database, "storage": launcher.resume_s3}[self._target(target)](self._info)
 
     def failover(self, target: str) -> None:
-        from pytest_wimmelgate.sandbox import control as launcher
+        from pytest_wimmelgate.sandbox.launcher import control as launcher
 
         if self._target(target) != "database":
             raise CheckFailed(Category.CONFIG, f"the sandbox cannot fail over {target!r}")

@@ -29,9 +29,9 @@ from urllib.parse import quote, urlencode
 
 import requests
 
+from pytest_wimmelgate.config.secrets import SecretSet, uri_secrets
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, call, json_body, secrets_kept, shape_error
-from pytest_wimmelgate.secrets import SecretSet, uri_secrets
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 #: What Grafana answers on /render when no image renderer is installed.

@@ -125,7 +125,7 @@ def shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
 @contextmanager
 def secrets_kept(secrets: Sequence[str]) -> Iterator[None]:
     """Re-raise any `ProbeError` with the secrets masked in its reason and evidence."""
-    from pytest_wimmelgate.secrets import SecretSet
+    from pytest_wimmelgate.config.secrets import SecretSet
 
     hidden = SecretSet.of(secrets)
     try:

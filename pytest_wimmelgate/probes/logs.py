@@ -33,9 +33,9 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import requests
 
+from pytest_wimmelgate.config.secrets import SecretSet
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call, json_body, secrets_kept, shape_error
-from pytest_wimmelgate.secrets import SecretSet
 
 #: An API key (``"<base64 id:key>"``, optionally prefixed ``"ApiKey "``), a
 #: ``(user, password)`` pair for basic auth, or ``None``.

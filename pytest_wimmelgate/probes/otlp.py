@@ -29,9 +29,9 @@ from urllib.parse import unquote
 
 import requests
 
+from pytest_wimmelgate.config.secrets import uri_secrets
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call, json_body, secrets_kept, shape_error
-from pytest_wimmelgate.secrets import uri_secrets
 
 TRACES_PATH = "v1/traces"
 #: SpanKind enum of the OTLP proto: SPAN_KIND_INTERNAL.

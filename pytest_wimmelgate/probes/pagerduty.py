@@ -23,9 +23,9 @@ from urllib.parse import urlencode
 
 import requests
 
+from pytest_wimmelgate.config.secrets import uri_secrets
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call, json_body, secrets_kept, shape_error
-from pytest_wimmelgate.secrets import uri_secrets
 
 DEFAULT_API_URL = "https://api.pagerduty.com"
 ACCEPT = "application/vnd.pagerduty+json;version=2"

@@ -25,9 +25,9 @@ from urllib.parse import quote, urlencode
 
 import requests
 
+from pytest_wimmelgate.config.secrets import uri_secrets
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, call, json_body, secrets_kept, shape_error
-from pytest_wimmelgate.secrets import uri_secrets
 
 DEFAULT_API_URL = "https://api.statuspage.io"
 _PER_PAGE = 100

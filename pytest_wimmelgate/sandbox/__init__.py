@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_wimmelgate.sandbox.foreground import run_foreground
-    from pytest_wimmelgate.sandbox.info import SandboxInfo
-    from pytest_wimmelgate.sandbox.launcher import (
+    from pytest_wimmelgate.sandbox.launcher.foreground import run_foreground
+    from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
+    from pytest_wimmelgate.sandbox.launcher.stack import (
         BackendProcess,
         Sandbox,
         SandboxError,
@@ -35,15 +35,15 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "run_foreground":
-        from pytest_wimmelgate.sandbox import foreground
+        from pytest_wimmelgate.sandbox.launcher import foreground
 
         return foreground.run_foreground
     if name == "SandboxInfo":
-        from pytest_wimmelgate.sandbox import info
+        from pytest_wimmelgate.sandbox.launcher import info
 
         return info.SandboxInfo
     if name in __all__:
-        from pytest_wimmelgate.sandbox import launcher
+        from pytest_wimmelgate.sandbox.launcher import stack as launcher
 
         return getattr(launcher, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from pytest_wimmelgate.sandbox.foreground import run_foreground
+from pytest_wimmelgate.sandbox.launcher.foreground import run_foreground
 
 if __name__ == "__main__":
     sys.exit(run_foreground(sys.argv[1:]))

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_wimmelgate import reference, settings
+from pytest_wimmelgate.catalogue import reference
+from pytest_wimmelgate.core import options
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -15,11 +16,11 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def test_generated_table_is_current(table: str) -> None:
     text = README.read_text(encoding="utf-8")
     assert reference.embedded(text, table) == reference.RENDERERS[table](), (
-        f"README table {table!r} is stale: run python -m pytest_wimmelgate.reference")
+        f"README table {table!r} is stale: run python -m pytest_wimmelgate.catalogue.reference")
 
 
 def test_environment_reference_names_every_schema_key() -> None:
-    from pytest_wimmelgate.environment import schema
+    from pytest_wimmelgate.config.environment import schema
 
     text = reference.embedded(README.read_text(encoding="utf-8"), "environment")
     for key in schema()["properties"]:
@@ -28,7 +29,7 @@ def test_environment_reference_names_every_schema_key() -> None:
 
 def test_every_option_is_documented() -> None:
     text = README.read_text(encoding="utf-8")
-    for setting in settings.SETTINGS:
+    for setting in options.SETTINGS:
         assert f"`{setting.option}" in text, setting.option
         if setting.env:
             assert f"`{setting.env}`" in text, setting.env

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_wimmelgate.environment import load
+from pytest_wimmelgate.config.environment import load
 from pytest_wimmelgate.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ import multiprocessing
 import time
 from pathlib import Path
 
-from pytest_wimmelgate.locks import TargetLock
+from pytest_wimmelgate.core.locks import TargetLock
 
 
 def _hold(path: str, exclusive: bool, seconds: float, log: str, name: str, delay: float) -> None:

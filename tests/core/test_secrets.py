@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_wimmelgate.secrets import MASK, SecretSet
+from pytest_wimmelgate.config.secrets import MASK, SecretSet
 
 
 def test_secret_named_variables_and_uri_credentials_are_hidden() -> None:

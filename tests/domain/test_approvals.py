@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_wimmelgate.approvals import Approval, check_go_no_go, parse_approval, parse_approvals
+from pytest_wimmelgate.domain.approvals import Approval, check_go_no_go, parse_approval, parse_approvals
 from pytest_wimmelgate.errors import Category, CheckFailed, ConfigError
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pymongo
 import pytest
 
-from pytest_wimmelgate.backups import (
+from pytest_wimmelgate.domain.backups import (
     BackupSettings,
     S3Location,
     check_daily_backups,

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from pytest_wimmelgate.approvals import parse_approvals
-from pytest_wimmelgate.calendar import (
+from pytest_wimmelgate.core.run import parse_instant
+from pytest_wimmelgate.domain.approvals import parse_approvals
+from pytest_wimmelgate.domain.calendar import (
     Calendar,
     check_freeze,
     check_window,
@@ -19,7 +20,6 @@ from pytest_wimmelgate.calendar import (
     parse_calendar,
 )
 from pytest_wimmelgate.errors import Category, ConfigError, NotConfigured
-from pytest_wimmelgate.run import parse_instant
 
 PROD_CALENDAR = """
 calendar:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_wimmelgate.changelog import check_entry
+from pytest_wimmelgate.domain.changelog import check_entry
 from pytest_wimmelgate.errors import Category
 
 CHANGELOG = """\

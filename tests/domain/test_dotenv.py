@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_wimmelgate.dotenv import load_dotenv, parse_dotenv
+from pytest_wimmelgate.config.dotenv import load_dotenv, parse_dotenv
 from pytest_wimmelgate.errors import ConfigError
 
 SAMPLE = """\

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from pytest_wimmelgate.envcheck import (
+from pytest_wimmelgate.config.fingerprint import fingerprint, fingerprint_key, value_parts
+from pytest_wimmelgate.config.secrets import SecretSet, secret_parts
+from pytest_wimmelgate.domain.envcheck import (
     EnvResult,
     VariableRules,
     check_auth_secret,
@@ -22,8 +24,6 @@ from pytest_wimmelgate.envcheck import (
     run_all,
 )
 from pytest_wimmelgate.errors import Category, CheckFailed, ConfigError, NotConfigured
-from pytest_wimmelgate.fingerprint import fingerprint, fingerprint_key, value_parts
-from pytest_wimmelgate.secrets import SecretSet, secret_parts
 
 KEY = b"test-fingerprint-key"
 
@@ -424,7 +424,7 @@ def test_fingerprint_is_a_keyed_12_hex_prefix() -> None:
 
 
 def test_fingerprint_cli_prints_only_fingerprints(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
-    from pytest_wimmelgate.fingerprint import main
+    from pytest_wimmelgate.config.fingerprint import main
 
     env = tmp_path / "stg.env"
     env.write_text(f"AUTH_SECRET={STAGING['AUTH_SECRET']}\nMONGODB_URI={STAGING['MONGODB_URI']}\n")

@@ -13,8 +13,7 @@ from typing import Any
 import pymongo
 import pytest
 
-from pytest_wimmelgate.errors import Category, ConfigError, ProbeError
-from pytest_wimmelgate.migrations import (
+from pytest_wimmelgate.domain.migrations import (
     MigrationSettings,
     applied,
     applied_match,
@@ -25,6 +24,7 @@ from pytest_wimmelgate.migrations import (
     run_applied_match,
     scan_source,
 )
+from pytest_wimmelgate.errors import Category, ConfigError, ProbeError
 
 from .conftest import free_port
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from pytest_wimmelgate.domain.release_evidence import check_staging_go, commits_match
 from pytest_wimmelgate.errors import Category
-from pytest_wimmelgate.release_evidence import check_staging_go, commits_match
 
 COMMIT = "3f9c2e1a7b5d4c3e2f1a0b9c8d7e6f5a4b3c2d1e"
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from pytest_wimmelgate.sandbox.history import seed
-from pytest_wimmelgate.sandbox.info import SandboxInfo
-from pytest_wimmelgate.sandbox.launcher import Sandbox
-from pytest_wimmelgate.sandbox_service import variables_of
+from pytest_wimmelgate.sandbox.launcher.gate_run import variables_of
+from pytest_wimmelgate.sandbox.launcher.history import seed
+from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
+from pytest_wimmelgate.sandbox.launcher.stack import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 

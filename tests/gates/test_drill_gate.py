@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from pytest_wimmelgate.probes.backend import BackendClient
-from pytest_wimmelgate.sandbox import control
-from pytest_wimmelgate.sandbox.info import SandboxInfo
+from pytest_wimmelgate.contract.client import BackendClient
+from pytest_wimmelgate.sandbox.launcher import control
+from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
 from tests.gates.conftest import check, newest_summary, run_gate
 from tests.gates.release_helpers import (
     SANDBOX_YAML,
@@ -91,7 +91,7 @@ def fault_watch(sandbox: SandboxInfo) -> Iterator[Watch]:
 
 
 def _pid(pid_file: Path) -> int | None:
-    from pytest_wimmelgate.sandbox.processes import read_pid_file
+    from pytest_wimmelgate.sandbox.launcher.processes import read_pid_file
 
     record = read_pid_file(pid_file)
     return record.pid if record is not None else None

@@ -9,8 +9,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from pytest_wimmelgate.sandbox import control
-from pytest_wimmelgate.sandbox.info import SandboxInfo
+from pytest_wimmelgate.sandbox.launcher import control
+from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
 from tests.gates.conftest import ROOT, check, newest_summary, run_gate
 
 HOOK_TOKEN = "hook-T0ken-5f1e9a7c"

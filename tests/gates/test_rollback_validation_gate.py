@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from pytest_wimmelgate.sandbox.info import SandboxInfo
+from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
 from tests.gates.conftest import ROOT, check, newest_summary, run_gate
 
 MIGRATIONS = ROOT / "pytest_wimmelgate" / "sandbox" / "migrations"

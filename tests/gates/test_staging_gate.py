@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_wimmelgate.sandbox import control
-from pytest_wimmelgate.sandbox.info import SandboxInfo
+from pytest_wimmelgate.sandbox.launcher import control
+from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
 from tests.gates.conftest import ROOT, check, newest_summary, run_gate
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from pytest_wimmelgate import alertrules
+from pytest_wimmelgate.domain import alertrules
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes import alertmanager
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pytest_wimmelgate import alertrules
+from pytest_wimmelgate.domain import alertrules
 from pytest_wimmelgate.errors import ConfigError
 
 STAGING_RULES = """

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_wimmelgate import alertrules, slo, watch
+from pytest_wimmelgate.domain import alertrules
 from pytest_wimmelgate.errors import Category, CheckFailed, ProbeError
+from pytest_wimmelgate.metrics import slo, watch
 from pytest_wimmelgate.probes import prometheus
 
 if TYPE_CHECKING:

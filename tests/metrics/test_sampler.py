@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pytest_wimmelgate import sampler, slo
+from pytest_wimmelgate.metrics import sampler, slo
 
 DELAY_S = 0.020
 

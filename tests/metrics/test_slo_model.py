@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from pytest_wimmelgate import slo
 from pytest_wimmelgate.errors import Category, CheckFailed, ConfigError
+from pytest_wimmelgate.metrics import slo
 
 STAGING = {
     "PD-1": {"sli": "latency_p95_ms", "comparison": "<", "limit": 400, "window": "5m"},

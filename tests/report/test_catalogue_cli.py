@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_wimmelgate import cli, coverage
-from pytest_wimmelgate.catalogue import CHECKS
+from pytest_wimmelgate import cli
+from pytest_wimmelgate.catalogue import coverage
+from pytest_wimmelgate.catalogue.checks import CHECKS
 
 ONE_CHECK = """
 import pytest
@@ -127,7 +128,7 @@ def test_sandbox_missing_is_a_clear_usage_error(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_sandbox_help_comes_from_the_real_foreground_module() -> None:
-    pytest.importorskip("pytest_wimmelgate.sandbox.foreground")
+    pytest.importorskip("pytest_wimmelgate.sandbox.launcher.foreground")
     done = subprocess.run([str(Path(sys.executable).with_name("wimmelgate")), "sandbox", "--help"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr

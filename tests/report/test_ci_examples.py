@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pytest_wimmelgate.settings import SETTINGS
+from pytest_wimmelgate.core.options import SETTINGS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "ci"
 OPTION = re.compile(r"--wg-[a-z][a-z-]*")

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from pytest_wimmelgate.sandbox.info import SandboxInfo
-from pytest_wimmelgate.sandbox.launcher import BackendProcess, Sandbox, start_backend
+from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
+from pytest_wimmelgate.sandbox.launcher.stack import BackendProcess, Sandbox, start_backend
 
 TIMEOUT_S = 10.0
 
@@ -85,7 +85,7 @@ def wait_for(predicate: Any, timeout_s: float, interval_s: float = 0.05) -> bool
 
 
 def pids_in(workdir: Path) -> list[int]:
-    from pytest_wimmelgate.sandbox.processes import read_pid_file
+    from pytest_wimmelgate.sandbox.launcher.processes import read_pid_file
 
     records = [read_pid_file(path) for path in (workdir / "pids").glob("*.pid")]
     return [record.pid for record in records if record is not None]

@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 
-from pytest_wimmelgate.sandbox.info import SandboxInfo
+from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
 from tests.sandbox.conftest import Api, wait_for
 
 
@@ -171,7 +171,7 @@ def _count_tagged(info: SandboxInfo, collection: str, prefix: str) -> int:
 
 
 def _s3_object_exists(info: SandboxInfo, key: str) -> bool:
-    from pytest_wimmelgate.sandbox.readiness import s3_client
+    from pytest_wimmelgate.sandbox.launcher.waits import s3_client
 
     client = s3_client(info.s3_endpoint, info.s3_region, info.s3_access_key_id,
                        info.s3_secret_access_key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_wimmelgate.sandbox.auth import (
+from pytest_wimmelgate.sandbox.service.auth import (
     LoginLimiter,
     TokenSigner,
     hash_password,

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from pytest_wimmelgate.sandbox.info import SandboxInfo
-from pytest_wimmelgate.sandbox.launcher import (
+from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
+from pytest_wimmelgate.sandbox.launcher.stack import (
     BackendProcess,
     pause_database,
     pause_s3,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_wimmelgate.sandbox.faults import Faults, FaultSpecError, parse_faults
-from pytest_wimmelgate.sandbox.launcher import Sandbox, SandboxError
+from pytest_wimmelgate.sandbox.launcher.stack import Sandbox, SandboxError
+from pytest_wimmelgate.sandbox.service.fault_switches import Faults, FaultSpecError, parse_faults
 
 
 def test_empty_spec_means_no_faults() -> None:
@@ -50,7 +50,7 @@ def test_backend_refuses_to_start_on_bad_spec(tmp_path: Path) -> None:
     env = dict(os.environ, WIMMELGATE_SANDBOX_FAULTS="error_rate=0.1,bogus=1",
                MONGODB_URI="mongodb://127.0.0.1:9/wimmelwelt_sandbox")
     done = subprocess.run(
-        [sys.executable, "-m", "pytest_wimmelgate.sandbox.backend", "--port", "0"],
+        [sys.executable, "-m", "pytest_wimmelgate.sandbox.service.server", "--port", "0"],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
@@ -65,7 +65,7 @@ def test_launcher_refuses_bad_spec_before_starting_anything(tmp_path: Path) -> N
 
 
 def test_rates_hit_exactly_their_share_evenly_spaced() -> None:
-    from pytest_wimmelgate.sandbox.faults import EvenlySpaced
+    from pytest_wimmelgate.sandbox.service.fault_switches import EvenlySpaced
 
     ten_percent = EvenlySpaced(0.1)
     hits = [i for i in range(100) if ten_percent.hit()]

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from pytest_wimmelgate.sandbox.info import SandboxInfo
-from pytest_wimmelgate.sandbox.launcher import Sandbox, SandboxError, database_pid
-from pytest_wimmelgate.sandbox.processes import is_alive
+from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
+from pytest_wimmelgate.sandbox.launcher.processes import is_alive
+from pytest_wimmelgate.sandbox.launcher.stack import Sandbox, SandboxError, database_pid
 from tests.sandbox.conftest import Api, pids_in, wait_for
 
 RULES = {"ReadinessFailureRate", "HTTP5xxRate", "MongoDBLatencyP95", "PushFailureRate",
@@ -104,7 +104,7 @@ def _check_prometheus_and_alertmanager(info: SandboxInfo) -> None:
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
 def test_shipped_rules_pass_promtool(tmp_path: Path) -> None:
-    from pytest_wimmelgate.sandbox.monitoring import install_configs
+    from pytest_wimmelgate.sandbox.launcher.monitoring import install_configs
 
     rules, alertmanager = install_configs(tmp_path)
     done = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True,

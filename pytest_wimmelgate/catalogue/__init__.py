@@ -1,0 +1,1 @@
+"""The check catalogue, its coverage by tests, and the generated reference tables."""

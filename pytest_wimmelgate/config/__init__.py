@@ -1,0 +1,1 @@
+"""Configuration: environment files, YAML, dotenv, schema, secrets, fingerprints."""

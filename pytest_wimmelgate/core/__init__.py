@@ -1,0 +1,1 @@
+"""The gate run itself: options, selection, start-up, session, verdict, outcomes, locks."""

@@ -1,0 +1,80 @@
+"""Which catalogue checks a run selects, known before collection.
+
+The gate run must know early which environment sections it will read (to resolve
+only those variables, and to start the sandbox only when needed). The ``-m``
+expression is evaluated against each check's markers; without ``-m``, a run of the
+``suites`` folder selects every check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from pytest_wimmelgate.catalogue.checks import CHECKS, DESTRUCTIVE_MARKER, Check, gate_names
+
+KEYWORDS = frozenset({"and", "or", "not"})
+
+
+def names_in(markexpr: str) -> set[str]:
+    return {n for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", markexpr) if n not in KEYWORDS}
+
+
+def markers_of(check: Check) -> set[str]:
+    markers = set(check.gates) | {"check"}
+    if check.destructive:
+        markers.add(DESTRUCTIVE_MARKER)
+    return markers
+
+
+def gates_in(markexpr: str) -> list[str]:
+    """Gate names the expression mentions, in catalogue order."""
+    named = names_in(markexpr)
+    return [g for g in gate_names() if g in named]
+
+
+def is_gate_run(markexpr: str, args: Sequence[str], rootpath: Path, suites_dir: str = "suites") -> bool:
+    if gates_in(markexpr) or DESTRUCTIVE_MARKER in names_in(markexpr):
+        return True
+    if markexpr:
+        return False
+    suites = (rootpath / suites_dir).resolve()
+    for arg in args:
+        path = (rootpath / arg.split("::")[0]).resolve()
+        if path == suites or suites in path.parents:
+            return True
+    return False
+
+
+def selected_checks(markexpr: str) -> tuple[Check, ...]:
+    """The checks whose markers satisfy the ``-m`` expression (all without one)."""
+    if not markexpr.strip():
+        return CHECKS
+    from _pytest.mark.expression import Expression
+
+    expression = Expression.compile(markexpr)
+    chosen = []
+    for check in CHECKS:
+        if expression.evaluate(_Matcher(markers_of(check))):
+            chosen.append(check)
+    return tuple(chosen)
+
+
+def sections_used(checks: Iterable[Check]) -> tuple[str, ...]:
+    used: list[str] = []
+    for check in checks:
+        for section in check.uses:
+            if section not in used:
+                used.append(section)
+    return tuple(used)
+
+
+class _Matcher:
+    """Answers ``-m`` names (marker arguments are ignored) from a check's marker set."""
+
+    def __init__(self, markers: set[str]) -> None:
+        self._markers = markers
+
+    def __call__(self, name: str, /, **kwargs: str | int | bool | None) -> bool:
+        return name in self._markers

@@ -1,0 +1,399 @@
+"""The gate session: the stateful plugin object of a gate run.
+
+Registered by `plugin.pytest_configure` when a run is a gate run. On the controller (or
+a run without xdist) it owns the run folder, the verdict and the artifacts; on xdist
+workers it only enriches reports, which the controller aggregates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import shutil
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_wimmelgate.artifacts import allure_extras, coverage_result, summary
+from pytest_wimmelgate.artifacts.manifest import write_manifest
+from pytest_wimmelgate.artifacts.report import generate_report
+from pytest_wimmelgate.catalogue import checks as catalogue
+from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.config.secrets import SecretSet
+from pytest_wimmelgate.core import outcomes
+from pytest_wimmelgate.core.locks import TargetLock
+from pytest_wimmelgate.core.run import RunContext, iso, utc_now
+from pytest_wimmelgate.core.terminal import verdict_lines
+from pytest_wimmelgate.core.verdict import CheckRecord, Verdict, apply_waivers, decide
+from pytest_wimmelgate.errors import Category, WimmelgateError
+
+PROPERTY = "wimmelgate"
+WORKER_KEY = "wimmelgate"
+EXIT_GO, EXIT_NO_GO, EXIT_INTERRUPTED, EXIT_USAGE = 0, 1, 2, 4
+
+
+@dataclass
+class _Phases:
+    """What the controller learned about one test from its phase reports."""
+
+    meta: dict[str, Any] = field(default_factory=dict)
+    outcome: str = "passed"
+    reason: str | None = None
+    category: str | None = None
+    duration_s: float = 0.0
+
+
+class GateSession:
+    """Hooks of a gate run; one instance per process, named ``wimmelgate-session``."""
+
+    def __init__(self, config: pytest.Config, *, env: Environment, secrets: SecretSet,
+                 context: RunContext, sandbox_variables: dict[str, str], worker: bool) -> None:
+        self.config = config
+        self.env = env
+        self.secrets = secrets
+        self.context = context
+        self.sandbox_variables = sandbox_variables
+        self.target_variables: dict[str, str] = {}
+        self.worker = worker
+        self.run_dir = Path(context.run_dir)
+        self._tests: dict[str, _Phases] = {}
+        self._order: list[str] = []
+        self.verdict: Verdict | None = None
+        self.records: list[CheckRecord] = []
+        self.exit_status: int | None = None
+        self.report_note: str | None = None
+        self.report_mode = "auto"
+        self.allure_cli: list[str] | None = None
+        self.lock = TargetLock(self.run_dir / ".target.lock")
+        config.add_cleanup(self.lock.close)
+
+    # -- xdist -----------------------------------------------------------------
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[WORKER_KEY] = json.dumps({
+            "context": self.context.to_dict(),
+            "sandbox_variables": self.sandbox_variables,
+        })
+
+    # -- collection --------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        decorate(item, runbook_url=str(self.env.get("runbook_url", catalogue.RUNBOOK_URL)))
+
+    @pytest.hookimpl
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        return [
+            f"wimmelgate: environment {self.env.name} from {self.env.source} ({self.env.origin}); "
+            f"protected={self.env.protected}",
+            f"wimmelgate: version {self.context.version} ({self.context.version_source}), "
+            f"commit {self.context.commit} ({self.context.commit_source}), tester {self.context.tester}",
+            f"wimmelgate: run folder {self.run_dir}",
+        ]
+
+    # -- running -----------------------------------------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, Any, Any]:
+        exclusive = item.get_closest_marker(catalogue.DESTRUCTIVE_MARKER) is not None
+        with self.lock.hold(exclusive=exclusive):
+            return (yield)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if (item.get_closest_marker(catalogue.DESTRUCTIVE_MARKER) and self.env.protected
+                and not self.context.allow_destructive):
+            pytest.skip(
+                f"{outcomes.SAFETY_PREFIX} destructive check not run on protected environment "
+                f"{self.env.name} (pass --wg-allow-destructive to allow it)"
+            )
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+        report: pytest.TestReport = yield
+        if outcomes.is_not_configured(call.excinfo):
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {call.excinfo.value}")  # type: ignore[union-attr]
+        category, reason = outcomes.classify(call.excinfo) if report.failed else (None, None)
+        if report.failed and category and isinstance(call.excinfo.value, Exception):  # type: ignore[union-attr]
+            _attach_evidence(call.excinfo.value, self.secrets)  # type: ignore[union-attr]
+        if report.skipped:
+            reason = outcomes.skip_reason(report)
+        meta = item.stash.get(META_KEY, None)
+        if meta is None:
+            meta = item.stash[META_KEY] = check_meta(item)
+        if reason:
+            meta = {**meta, "category": category, "reason": self.secrets.redact(reason)}
+        report.user_properties.append((PROPERTY, json.dumps(meta)))
+        redact_report(report, self.secrets)
+        return report
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.worker:
+            return
+        meta = next((json.loads(str(v)) for k, v in report.user_properties if k == PROPERTY), None)
+        if meta is None:
+            return
+        phases = self._tests.get(report.nodeid)
+        if phases is None:
+            phases = self._tests[report.nodeid] = _Phases(meta=meta)
+            self._order.append(report.nodeid)
+        phases.duration_s += report.duration
+        if report.failed and phases.outcome != "failed":
+            phases.outcome, phases.reason, phases.category = "failed", meta.get("reason"), meta.get("category")
+        elif report.skipped and phases.outcome == "passed":
+            phases.outcome, phases.reason = "skipped", meta.get("reason")
+
+    # -- verdict and artifacts ---------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.worker:
+            return
+        self.records = self._records()
+        gates = self._gates()
+        interrupted = int(exitstatus) in (EXIT_INTERRUPTED, 3)
+        note = "run interrupted before all checks ran" if interrupted else ""
+        self.verdict = decide(self.records, no_selection_reason=note or
+                              f"no check selected by -m {self.config.option.markexpr!r}")
+        if interrupted and self.verdict.go:
+            self.verdict = decide([*self.records, CheckRecord(None, "interrupted", (), "failed", reason=note)])
+        if int(exitstatus) in (EXIT_USAGE, EXIT_INTERRUPTED, 3):
+            self.exit_status = int(exitstatus)
+        else:
+            self.exit_status = EXIT_GO if self.verdict.go else EXIT_NO_GO
+        self._write_artifacts(gates)
+        session.exitstatus = self.exit_status
+
+    @pytest.hookimpl
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.worker or self.verdict is None:
+            return
+        terminalreporter.write_sep("=", "wimmelgate verdict")
+        for text, markup in verdict_lines(
+            gates=self._gates(), environment=self.env.name,
+            environment_source=f"{self.env.source}, {self.env.origin}",
+            version=self.context.version, commit=self.context.commit, verdict=self.verdict,
+            run_dir=str(self.run_dir), waivers=self.verdict.waivers,
+        ):
+            terminalreporter.line(self.secrets.redact(text), **markup)
+        if self.report_note:
+            terminalreporter.line(self.report_note)
+
+    # -- helpers -----------------------------------------------------------------
+    def _gates(self) -> list[str]:
+        if self.context.gates:
+            return list(self.context.gates)
+        seen = {g for r in self.records for g in r.gates}
+        return [g for g in catalogue.gate_names() if g in seen]
+
+    def _records(self) -> list[CheckRecord]:
+        waivers = active_waivers(self.env.get("waivers", []) or [], self.context.clock)
+        records = []
+        for nodeid in sorted(self._order, key=_check_order(self._tests)):
+            phases = self._tests[nodeid]
+            meta = phases.meta
+            gates = tuple(meta.get("gates") or ())
+            reason = phases.reason
+            safety = bool(reason and reason.startswith(outcomes.SAFETY_PREFIX))
+            if safety and reason:
+                reason = reason[len(outcomes.SAFETY_PREFIX):].strip()
+            records.append(CheckRecord(
+                id=meta.get("id"), nodeid=nodeid, gates=gates, outcome=phases.outcome,
+                severity=meta.get("severity") or "critical", required=True,
+                reason=reason, category=phases.category, duration_s=phases.duration_s,
+                safety_skip=safety,
+            ))
+        return apply_waivers(records, waivers)
+
+    def _base_url(self) -> str:
+        try:
+            return str(self.env.get("backend.base_url", ""))
+        except WimmelgateError:
+            return "(not resolved in this run)"
+
+    def _write_artifacts(self, gates: list[str]) -> None:
+        assert self.verdict is not None
+        finished = iso(utc_now())
+        data = summary.build(
+            gates=gates, environment=self.env.name, environment_source=self.env.source,
+            version=self.context.version, commit=self.context.commit, tester=self.context.tester,
+            started_at=self.context.started_at, finished_at=finished, verdict=self.verdict,
+            records=self.records, run_id=self.context.run_id, approvals=self.context.approvals,
+            exit_status=self.exit_status or 0,
+        )
+        summary.write(self.run_dir / "gate-summary.json", data, self.secrets)
+        results = self.run_dir / "allure-results"
+        allure_extras.write_all(results, properties={
+            "environment": self.env.name, "environment.source": self.env.source,
+            "version": self.context.version, "commit": self.context.commit,
+            "gates": ", ".join(gates), "base_url": self._base_url(),
+            "tester": self.context.tester, "started_at": self.context.started_at,
+            "finished_at": finished, "verdict": self.verdict.verdict, "run_id": self.context.run_id,
+        }, environ=dict(os.environ), secrets=self.secrets)
+        junit = self.run_dir / "junit.xml"
+        if junit.is_file():
+            junit.write_bytes(self.secrets.redact_bytes(junit.read_bytes()))
+        found: dict[str, list[str]] = {}
+        for record in self.records:
+            if record.id:
+                found.setdefault(record.id, []).append(record.nodeid)
+        coverage_result.write(results, self.run_dir, gates=gates, found=found,
+                              runbook_url=str(self.env.get("runbook_url", catalogue.RUNBOOK_URL)))
+        user_dir = self.config.stash.get(USER_ALLURE_DIR, None)
+        if user_dir:
+            shutil.copytree(results, user_dir, dirs_exist_ok=True)
+        report = generate_report(self.run_dir, mode=self.report_mode, cli=self.allure_cli)
+        self.report_note = f"report: {report.note}" if report.note else None
+        if self.report_mode == "required" and not report.ok and self.exit_status == EXIT_GO:
+            self.exit_status = EXIT_NO_GO
+        write_manifest(self.run_dir)
+
+
+def active_waivers(entries: list[dict[str, Any]], now: datetime) -> dict[str, str]:
+    """Waiver reasons by check id; a waiver whose ``until`` date has passed no longer applies."""
+    active = {}
+    for entry in entries:
+        until = entry.get("until")
+        if until and date.fromisoformat(str(until)[:10]) < now.date():
+            continue
+        active[str(entry["id"])] = str(entry["reason"]) + (f" (until {until})" if until else "")
+    return active
+
+
+class CatalogueMarks:
+    """Collect-only runs: gate markers and labels from the catalogue, no run folder."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        decorate(item, runbook_url=catalogue.RUNBOOK_URL, strict=False)
+
+
+USER_ALLURE_DIR = pytest.StashKey[str]()
+META_KEY = pytest.StashKey[dict[str, Any]]()
+
+
+def _check_order(tests: dict[str, _Phases]) -> Any:
+    """Sort key: catalogue order of check ids, then node id (same with and without xdist)."""
+    order = {c.id: i for i, c in enumerate(catalogue.CHECKS)}
+
+    def key(nodeid: str) -> tuple[int, str]:
+        return order.get(tests[nodeid].meta.get("id") or "", len(order)), nodeid
+
+    return key
+
+
+def check_meta(item: pytest.Item) -> dict[str, Any]:
+    """Check id, gates and severity of a test item, JSON-safe."""
+    marker = item.get_closest_marker(catalogue.CHECK_MARKER)
+    check_id = str(marker.args[0]) if marker and marker.args else None
+    check = catalogue.check_by_id(check_id) if check_id else None
+    gates = list(check.gates) if check else [
+        g for g in catalogue.gate_names() if item.get_closest_marker(g)
+    ]
+    severity = "critical"
+    for mark in item.iter_markers("allure_label"):
+        if mark.kwargs.get("label_type") == "severity" and mark.args:
+            severity = str(getattr(mark.args[0], "value", mark.args[0]))
+            break
+    return {"id": check_id, "gates": gates, "severity": severity}
+
+
+def decorate(item: pytest.Item, *, runbook_url: str, strict: bool = True) -> None:
+    """Gate markers, destructive marker, Allure labels and runbook link from the catalogue.
+
+    ``strict``: an unknown or missing check id is a usage error (gate runs); collect-only
+    runs leave such items alone so that ``wimmelgate catalogue`` can list them.
+    """
+    marker = item.get_closest_marker(catalogue.CHECK_MARKER)
+    if marker is None:
+        return
+    if not strict and (not marker.args or catalogue.check_by_id(str(marker.args[0])) is None):
+        return
+    if not marker.args:
+        raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.check needs a check id, e.g. check('SG-3')")
+    check_id = str(marker.args[0])
+    check = catalogue.check_by_id(check_id)
+    if check is None:
+        raise pytest.UsageError(
+            f"{item.nodeid}: unknown check id {check_id!r} (see `wimmelgate catalogue`)")
+    has_severity = any(m.kwargs.get("label_type") == "severity" for m in item.iter_markers("allure_label"))
+    for mark in _check_marks(check, runbook_url, with_severity=not has_severity):
+        item.own_markers.append(mark)
+        item.keywords[mark.name] = mark
+
+
+@functools.lru_cache(maxsize=256)
+def _check_marks(check: catalogue.Check, runbook_url: str, *, with_severity: bool) -> tuple[pytest.Mark, ...]:
+    """The marks a check's items get, built once per check id."""
+    marks = [getattr(pytest.mark, gate) for gate in check.gates]
+    if check.destructive:
+        marks.append(getattr(pytest.mark, catalogue.DESTRUCTIVE_MARKER))
+    marks += [
+        pytest.mark.allure_label(*check.gates, label_type="epic"),
+        pytest.mark.allure_label(check.area, label_type="feature"),
+        pytest.mark.allure_label(check.id, label_type="tag"),
+        pytest.mark.allure_label(check.id, label_type="check"),
+    ]
+    if with_severity:
+        marks.append(pytest.mark.allure_label("critical", label_type="severity"))
+    marks += [pytest.mark.allure_link(catalogue.runbook_link(runbook_url, section), link_type="link",
+                                      name=f"Runbook §{section}") for section in check.sections]
+    return tuple(m.mark for m in marks)
+
+
+def redact_report(report: pytest.TestReport, secrets: SecretSet) -> None:
+    """Remove secret values from what the terminal, JUnit and Allure read of a report."""
+    if not secrets.values:
+        return
+    if isinstance(report.longrepr, tuple):
+        path, line, message = report.longrepr
+        report.longrepr = (path, line, secrets.redact(str(message)))
+    elif isinstance(report.longrepr, str):
+        report.longrepr = secrets.redact(report.longrepr)
+    elif report.longrepr is not None:
+        _redact_object(report.longrepr, secrets, depth=0)
+    report.sections = [(title, secrets.redact(content)) for title, content in report.sections]
+
+
+def _redact_object(node: Any, secrets: SecretSet, depth: int) -> Any:
+    """Redact strings inside pytest's repr objects in place (they are plain dataclasses)."""
+    if isinstance(node, str):
+        return secrets.redact(node)
+    if depth > 12 or node is None or isinstance(node, (int, float, bool, bytes)):
+        return node
+    if isinstance(node, list):
+        node[:] = [_redact_object(v, secrets, depth + 1) for v in node]
+        return node
+    if isinstance(node, tuple):
+        return tuple(_redact_object(v, secrets, depth + 1) for v in node)
+    if isinstance(node, dict):
+        for key in list(node):
+            node[key] = _redact_object(node[key], secrets, depth + 1)
+        return node
+    attributes = getattr(node, "__dict__", None)
+    if attributes is not None:
+        for name, value in list(attributes.items()):
+            redacted = _redact_object(value, secrets, depth + 1)
+            if redacted is not value:
+                with contextlib.suppress(AttributeError, TypeError):
+                    object.__setattr__(node, name, redacted)
+    return node
+
+
+def _attach_evidence(error: Exception, secrets: SecretSet) -> None:
+    evidence = getattr(error, "evidence", None)
+    reason = str(error)
+    import allure
+
+    body = {"reason": reason, "category": str(getattr(error, "category", Category.PRODUCT))}
+    if evidence:
+        body["evidence"] = evidence
+    allure.attach(
+        json.dumps(secrets.redact_tree(body), indent=2, ensure_ascii=False, default=str),
+        name="verdict evidence", attachment_type=allure.attachment_type.JSON,
+    )

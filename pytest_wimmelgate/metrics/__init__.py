@@ -1,0 +1,1 @@
+"""Service level objectives, their measurement (Prometheus or sampling) and watch mode."""

@@ -1,0 +1,1 @@
+"""Starting, supervising and faulting a whole sandbox: processes, monitoring, control."""

@@ -1,0 +1,1 @@
+"""The reference backend service itself: API, auth, storage, push, metrics, traffic."""
