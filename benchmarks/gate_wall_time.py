@@ -29,9 +29,26 @@ def run_gate(workers: str, release_dir: Path, environ: dict[str, str]) -> tuple[
     before = set(release_dir.rglob("gate-summary.json"))
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "staging_gate", "-n", workers,
-         f"--wg-release-dir={release_dir}", "--wg-report=off"],
-        cwd=ROOT, env=environ, capture_output=True, text=True, check=False)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "staging_gate",
+            "-n",
+            workers,
+            f"--wg-release-dir={release_dir}",
+            "--wg-report=off",
+        ],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - started
     [summary_path] = set(release_dir.rglob("gate-summary.json")) - before
     summary = json.loads(summary_path.read_text())
@@ -69,10 +86,14 @@ def main() -> int:
     print(f"longest single check (median):   {longest:.2f} s")
     for workers, rows in results.items():
         wall = statistics.median(r[0] for r in rows)
-        print(f"staging gate -n {workers} (median of {len(rows)}): {wall:.2f} s  "
-              f"ratio to longest check {wall / longest:.2f}  verdicts {sorted({r[2] for r in rows})}")
-    print(f"goal: -n 2 ratio <= 2.0; -n 0 / -n 2 speed-up "
-          f"{statistics.median(r[0] for r in results['0']) / statistics.median(r[0] for r in results['2']):.2f}")
+        print(
+            f"staging gate -n {workers} (median of {len(rows)}): {wall:.2f} s  "
+            f"ratio to longest check {wall / longest:.2f}  verdicts {sorted({r[2] for r in rows})}"
+        )
+    print(
+        f"goal: -n 2 ratio <= 2.0; -n 0 / -n 2 speed-up "
+        f"{statistics.median(r[0] for r in results['0']) / statistics.median(r[0] for r in results['2']):.2f}"
+    )
     print(f"for scale, -n 2 starting its own sandbox (no Prometheus): {with_start[0]:.2f} s")
     return 0
 

@@ -44,8 +44,7 @@ def write_suite(folder: Path, count: int) -> None:
             f"@allure.tag({check.id!r})",
             f"@allure.label('check', {check.id!r})",
             "@allure.severity(allure.severity_level.CRITICAL)",
-            *[f"@allure.link({runbook_link('docs/runbook.md', s)!r}, name='Runbook §{s}')"
-              for s in check.sections],
+            *[f"@allure.link({runbook_link('docs/runbook.md', s)!r}, name='Runbook §{s}')" for s in check.sections],
             *body,
         ]
     for name, lines in (("plugin", plugin_lines), ("plain", plain_lines)):
@@ -75,8 +74,10 @@ def main() -> int:
         base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "staging_gate"]
         plain, plugin = [], []
         for run in range(args.repeat + 1):
-            p = timed([*base, "-p", "no:wimmelgate", "--alluredir", f"results-{run}",
-                       "--junitxml", f"junit-{run}.xml"], folder / "plain")
+            p = timed(
+                [*base, "-p", "no:wimmelgate", "--alluredir", f"results-{run}", "--junitxml", f"junit-{run}.xml"],
+                folder / "plain",
+            )
             g = timed([*base, "--wg-env=env.yaml", f"--wg-release-dir=rel-{run}"], folder / "plugin")
             if run:  # the first pair warms caches (imports, file system)
                 plain.append(p)

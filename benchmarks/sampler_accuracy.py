@@ -118,9 +118,7 @@ def local_target(delay_ms: float, nodelay: bool) -> Iterator[str]:
     from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
     registry = CollectorRegistry()
-    histogram = Histogram(
-        METRIC, "request duration", ["method", "path"], buckets=BUCKETS_S, registry=registry
-    )
+    histogram = Histogram(METRIC, "request duration", ["method", "path"], buckets=BUCKETS_S, registry=registry)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -216,8 +214,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.local or not sandbox_available():
         print(
-            f"target: local stdlib server, {args.delay_ms:g} ms handler delay"
-            f", Nagle {'off' if args.nodelay else 'on'}"
+            f"target: local stdlib server, {args.delay_ms:g} ms handler delay, Nagle {'off' if args.nodelay else 'on'}"
         )
         with local_target(args.delay_ms, args.nodelay) as url:
             return measure(url, args)

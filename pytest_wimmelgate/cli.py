@@ -27,32 +27,39 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="wimmelgate", description="Release gates for the Wimmelwelt backend (pytest-wimmelgate).")
+    parser = _Parser(prog="wimmelgate", description="Release gates for the Wimmelwelt backend (pytest-wimmelgate).")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     catalogue = commands.add_parser(
-        "catalogue", help="list every check id with its gates, runbook section and tests; "
-                          "exit 1 when a check has no test",
-        description="Collect the suites (no test runs) and map every catalogue check id to the "
-                    "tests implementing it.")
-    catalogue.add_argument("--suites", type=Path, default=Path("suites"), metavar="DIR",
-                           help="folder of the gate suites (default: suites)")
+        "catalogue",
+        help="list every check id with its gates, runbook section and tests; exit 1 when a check has no test",
+        description="Collect the suites (no test runs) and map every catalogue check id to the tests implementing it.",
+    )
+    catalogue.add_argument(
+        "--suites", type=Path, default=Path("suites"), metavar="DIR", help="folder of the gate suites (default: suites)"
+    )
     catalogue.add_argument("--json", action="store_true", help="print JSON (schema wimmelgate/catalogue/v1)")
     report = commands.add_parser(
-        "report", help="generate the single-file Allure report of a run folder",
-        description="Run `allure generate --single-file` for RUN_DIR, carrying trend history.")
+        "report",
+        help="generate the single-file Allure report of a run folder",
+        description="Run `allure generate --single-file` for RUN_DIR, carrying trend history.",
+    )
     report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    report.add_argument("--allure", default=None, metavar="COMMAND",
-                        help="Allure command (default: $WIMMELGATE_ALLURE, PATH, .ci/node)")
+    report.add_argument(
+        "--allure", default=None, metavar="COMMAND", help="Allure command (default: $WIMMELGATE_ALLURE, PATH, .ci/node)"
+    )
     report.add_argument("--timeout", type=float, default=180.0, metavar="SECONDS")
     manifest = commands.add_parser(
-        "manifest", help="write or check MANIFEST.sha256 of a run folder",
-        description="Write MANIFEST.sha256 over every file of RUN_DIR, or check it with --check.")
+        "manifest",
+        help="write or check MANIFEST.sha256 of a run folder",
+        description="Write MANIFEST.sha256 over every file of RUN_DIR, or check it with --check.",
+    )
     manifest.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     manifest.add_argument("--check", action="store_true", help="verify instead of writing")
     commands.add_parser(
-        "sandbox", add_help=False,
-        help="run the reference backend in the foreground until Ctrl-C (see `wimmelgate sandbox --help`)")
+        "sandbox",
+        add_help=False,
+        help="run the reference backend in the foreground until Ctrl-C (see `wimmelgate sandbox --help`)",
+    )
     return parser
 
 
@@ -127,8 +134,10 @@ def sandbox(argv: list[str]) -> int:
     except ModuleNotFoundError as error:
         if error.name and SANDBOX_MODULE.startswith(error.name):
             return _usage("wimmelgate sandbox: not available in this installation")
-        return _usage(f"wimmelgate sandbox: needs the sandbox extra (missing module {error.name}); "
-                      "pip install 'pytest-wimmelgate[sandbox]'")
+        return _usage(
+            f"wimmelgate sandbox: needs the sandbox extra (missing module {error.name}); "
+            "pip install 'pytest-wimmelgate[sandbox]'"
+        )
     run_foreground = getattr(module, "run_foreground", None)
     if run_foreground is None:
         return _usage("wimmelgate sandbox: not available in this installation")

@@ -50,9 +50,7 @@ class CheckFailed(WimmelgateError):
     ``[infrastructure unreachable] GET http://127.0.0.1:9/health: connection refused``.
     """
 
-    def __init__(
-        self, category: Category, reason: str, evidence: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, category: Category, reason: str, evidence: dict[str, Any] | None = None) -> None:
         self.category = category
         self.reason = " ".join(reason.split())
         self.evidence = evidence or {}

@@ -33,12 +33,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for gate in catalogue.GATES:
         config.addinivalue_line(
-            "markers", f"{gate.name}: gate - {gate.description} (runbook §{', §'.join(gate.sections)})")
+            "markers", f"{gate.name}: gate - {gate.description} (runbook §{', §'.join(gate.sections)})"
+        )
     config.addinivalue_line(
-        "markers", f"{catalogue.DESTRUCTIVE_MARKER}: blocks a dependency on purpose; never runs on a "
-        "protected environment without --wg-allow-destructive")
+        "markers",
+        f"{catalogue.DESTRUCTIVE_MARKER}: blocks a dependency on purpose; never runs on a "
+        "protected environment without --wg-allow-destructive",
+    )
     config.addinivalue_line(
-        "markers", f"{catalogue.CHECK_MARKER}(id): ties a test to its catalogue check id, e.g. check('SG-3')")
+        "markers", f"{catalogue.CHECK_MARKER}(id): ties a test to its catalogue check id, e.g. check('SG-3')"
+    )
     if config.option.help:
         return
     if config.option.collectonly:

@@ -28,8 +28,7 @@ def backend(wg_env: Environment, wg_run: RunContext) -> BackendClient:
 @pytest.fixture(scope="session")
 def smoke_token(backend: BackendClient, wg_env: Environment) -> str:
     """A token of the dedicated smoke test account."""
-    return backend.login(str(wg_env.get("smoke_account.username")),
-                         str(wg_env.get("smoke_account.password")))
+    return backend.login(str(wg_env.get("smoke_account.username")), str(wg_env.get("smoke_account.password")))
 
 
 @pytest.fixture
@@ -56,8 +55,7 @@ def cleanup() -> Iterator[Callable[[Callable[[], None]], None]]:
 @pytest.fixture(scope="session")
 def fault_provider(wg_env: Environment, pytestconfig: pytest.Config) -> FaultProvider:
     """The environment's way of blocking a dependency on purpose."""
-    return make_provider(wg_env.get("faults", {}), source=wg_env.source,
-                         sandbox_info=sandbox_info(pytestconfig))
+    return make_provider(wg_env.get("faults", {}), source=wg_env.source, sandbox_info=sandbox_info(pytestconfig))
 
 
 @pytest.fixture(scope="session")

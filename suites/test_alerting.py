@@ -35,8 +35,10 @@ def test_minimal_alert_rule_set(wg_env: Environment, pytestconfig: pytest.Config
         groups = prometheus.rules(url, timeout=float(wg_env.get("metrics.timeout_s", 5)))
         origin = f"{url}/api/v1/rules"
     rules = alertrules.flatten(groups)
-    evidence.json("alert rules", {"origin": origin, "rules": [
-        {"alert": r.name, "expr": r.expr, "labels": dict(r.labels)} for r in rules]})
+    evidence.json(
+        "alert rules",
+        {"origin": origin, "rules": [{"alert": r.name, "expr": r.expr, "labels": dict(r.labels)} for r in rules]},
+    )
     _problems(alertrules.check_rules(rules, expected), f"alert rules from {origin}")
 
 

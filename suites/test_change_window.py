@@ -17,16 +17,14 @@ def release_calendar(wg_env: Environment) -> calendar.Calendar:
 
 
 @pytest.mark.check("CW-1")
-def test_inside_a_release_window(release_calendar: calendar.Calendar, wg_run: RunContext,
-                                 evidence: Evidence) -> None:
+def test_inside_a_release_window(release_calendar: calendar.Calendar, wg_run: RunContext, evidence: Evidence) -> None:
     result = calendar.check_window(release_calendar, wg_run.clock, approvals.parse_approvals(wg_run.approvals))
     evidence.json("release window", result.evidence())
     result.raise_for_failure()
 
 
 @pytest.mark.check("CW-2")
-def test_outside_the_change_freeze(release_calendar: calendar.Calendar, wg_run: RunContext,
-                                   evidence: Evidence) -> None:
+def test_outside_the_change_freeze(release_calendar: calendar.Calendar, wg_run: RunContext, evidence: Evidence) -> None:
     result = calendar.check_freeze(release_calendar, wg_run.clock, approvals.parse_approvals(wg_run.approvals))
     evidence.json("change freeze", result.evidence())
     result.raise_for_failure()

@@ -25,25 +25,33 @@ Cleanup = Callable[[Callable[[], None]], None]
 
 
 @pytest.mark.check("DR-1")
-def test_a_backup_for_each_of_the_last_7_days(backup_settings: backups.BackupSettings, wg_run: RunContext,
-                                              wg_environ: dict[str, str], evidence: Evidence) -> None:
+def test_a_backup_for_each_of_the_last_7_days(
+    backup_settings: backups.BackupSettings, wg_run: RunContext, wg_environ: dict[str, str], evidence: Evidence
+) -> None:
     result = backups.run_daily_backups(backup_settings, wg_run.clock, wg_environ)
     evidence.json("daily backups", result.evidence())
     result.raise_for_failure()
 
 
 @pytest.mark.check("DR-2")
-def test_weekly_restore_test_documented(backup_settings: backups.BackupSettings, wg_run: RunContext,
-                                        wg_environ: dict[str, str], evidence: Evidence) -> None:
+def test_weekly_restore_test_documented(
+    backup_settings: backups.BackupSettings, wg_run: RunContext, wg_environ: dict[str, str], evidence: Evidence
+) -> None:
     result = backups.run_weekly_restore(backup_settings, wg_run.clock, wg_environ)
     evidence.json("restore tests", result.evidence())
     result.raise_for_failure()
 
 
 @pytest.mark.check("DR-3")
-def test_database_failover_recovers(backend: BackendClient, smoke_token: str, fault_provider: FaultProvider,
-                                    wg_env: Environment, run_tag: str, cleanup: Cleanup,
-                                    evidence: Evidence) -> None:
+def test_database_failover_recovers(
+    backend: BackendClient,
+    smoke_token: str,
+    fault_provider: FaultProvider,
+    wg_env: Environment,
+    run_tag: str,
+    cleanup: Cleanup,
+    evidence: Evidence,
+) -> None:
     bound = float(wg_env.get("faults.recovery_bound_s", 30))
     to = str(wg_env.get("smoke_account.username"))
 
@@ -57,12 +65,15 @@ def test_database_failover_recovers(backend: BackendClient, smoke_token: str, fa
     failover_s = time.monotonic() - started
     ready = poll_until(lambda: backend.readiness().status == 200, bound_s=bound, interval_s=0.2)
     ready_s = time.monotonic() - started
-    writes = ready and poll_until(write_works, bound_s=bound, interval_s=0.2,
-                                  tolerate=(CheckFailed,))
+    writes = ready and poll_until(write_works, bound_s=bound, interval_s=0.2, tolerate=(CheckFailed,))
     recovery_s = round(time.monotonic() - started, 3)
-    timeline = {"provider": fault_provider.name, "failover_s": round(failover_s, 3),
-                "readiness_200_after_s": round(ready_s, 3) if ready else None,
-                "write_ok_after_s": recovery_s if writes else None, "bound_s": bound}
+    timeline = {
+        "provider": fault_provider.name,
+        "failover_s": round(failover_s, 3),
+        "readiness_200_after_s": round(ready_s, 3) if ready else None,
+        "write_ok_after_s": recovery_s if writes else None,
+        "bound_s": bound,
+    }
     evidence.json("failover timeline", timeline)
     evidence.parameter("recovery time (s)", recovery_s)
     if not (ready and writes):
@@ -71,9 +82,15 @@ def test_database_failover_recovers(backend: BackendClient, smoke_token: str, fa
 
 
 @pytest.mark.check("DR-4")
-def test_uploads_fall_back_to_local_while_s3_is_blocked(backend: BackendClient, smoke_token: str,
-                                                       fault_provider: FaultProvider, wg_env: Environment,
-                                                       run_tag: str, cleanup: Cleanup, evidence: Evidence) -> None:
+def test_uploads_fall_back_to_local_while_s3_is_blocked(
+    backend: BackendClient,
+    smoke_token: str,
+    fault_provider: FaultProvider,
+    wg_env: Environment,
+    run_tag: str,
+    cleanup: Cleanup,
+    evidence: Evidence,
+) -> None:
     bound = float(wg_env.get("faults.recovery_bound_s", 30))
     data = os.urandom(16 * 1024)
     steps: dict[str, object] = {}
@@ -82,8 +99,10 @@ def test_uploads_fall_back_to_local_while_s3_is_blocked(backend: BackendClient, 
         cleanup(lambda: backend.delete_upload(smoke_token, str(stored["id"])))
         steps["while_blocked"] = stored
         if "local" not in str(stored.get("storage", "")):
-            raise CheckFailed(Category.PRODUCT, f"upload with S3 blocked landed in {stored.get('storage')!r}, "
-                                                "expected the local fallback")
+            raise CheckFailed(
+                Category.PRODUCT,
+                f"upload with S3 blocked landed in {stored.get('storage')!r}, expected the local fallback",
+            )
         if backend.download(smoke_token, str(stored["id"])) != data:
             raise CheckFailed(Category.PRODUCT, "the upload served by the local fallback differs from the bytes sent")
     back: dict[str, object] = {}

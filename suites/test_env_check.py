@@ -28,8 +28,9 @@ def env_results(wg_env: Environment, wg_variables: dict[str, str], wg_environ: d
     return envcheck.run_all(variables, rules, key=fingerprint_key(wg_environ), environ=wg_environ)
 
 
-EV_CHECKS = [pytest.param(i, marks=pytest.mark.check(i), id=i) for i in
-             ("EV-1", "EV-2", "EV-3", "EV-4", "EV-5", "EV-6")]
+EV_CHECKS = [
+    pytest.param(i, marks=pytest.mark.check(i), id=i) for i in ("EV-1", "EV-2", "EV-3", "EV-4", "EV-5", "EV-6")
+]
 
 
 @pytest.mark.parametrize("check_id", EV_CHECKS)

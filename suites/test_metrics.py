@@ -40,8 +40,9 @@ def watch_settings(wg_env: Environment, pytestconfig: pytest.Config) -> metric_g
 
 
 @pytest.fixture(scope="session")
-def watched(wg_env: Environment, metric_source: metric_gate.MetricSource,
-            watch_settings: metric_gate.WatchSettings) -> Watched:
+def watched(
+    wg_env: Environment, metric_source: metric_gate.MetricSource, watch_settings: metric_gate.WatchSettings
+) -> Watched:
     """Each metric group measured once per session, every objective in parallel."""
     cache: dict[str, dict[str, WatchResult]] = {}
 
@@ -55,8 +56,7 @@ def watched(wg_env: Environment, metric_source: metric_gate.MetricSource,
     return Groups()
 
 
-def _judge(check_id: str, group: str, watched: Watched, source: metric_gate.MetricSource,
-           evidence: Evidence) -> None:
+def _judge(check_id: str, group: str, watched: Watched, source: metric_gate.MetricSource, evidence: Evidence) -> None:
     results = watched[group]
     if check_id not in results:
         raise NotConfigured(f"metrics.{group}.{check_id}")
@@ -98,8 +98,9 @@ def test_trigger_p95_latency(watched: Watched, metric_source: metric_gate.Metric
 
 
 @pytest.mark.check("RT-3")
-def test_trigger_readiness_fluctuation(watched: Watched, metric_source: metric_gate.MetricSource,
-                                       evidence: Evidence) -> None:
+def test_trigger_readiness_fluctuation(
+    watched: Watched, metric_source: metric_gate.MetricSource, evidence: Evidence
+) -> None:
     _judge("RT-3", "triggers", watched, metric_source, evidence)
 
 
@@ -109,8 +110,9 @@ def test_trigger_push_failures(watched: Watched, metric_source: metric_gate.Metr
 
 
 @pytest.mark.check("RV-4")
-def test_metrics_stable_after_rollback(watched: Watched, metric_source: metric_gate.MetricSource,
-                                       evidence: Evidence) -> None:
+def test_metrics_stable_after_rollback(
+    watched: Watched, metric_source: metric_gate.MetricSource, evidence: Evidence
+) -> None:
     failures: list[CheckFailed] = []
     for check_id in sorted(watched["objectives"]):
         try:

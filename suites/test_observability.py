@@ -25,28 +25,40 @@ def _logs_auth(wg_env: Environment) -> Any:
 
 
 @pytest.mark.check("SG-8")
-def test_logs_flow_and_this_runs_marker_is_found(wg_env: Environment, backend: BackendClient,
-                                                 wg_run: RunContext, evidence: Evidence) -> None:
+def test_logs_flow_and_this_runs_marker_is_found(
+    wg_env: Environment, backend: BackendClient, wg_run: RunContext, evidence: Evidence
+) -> None:
     url = str(wg_env.get("logs.url"))
     pattern = str(wg_env.get("logs.index_pattern", f"backend-{wg_env.name}-*"))
     auth = _logs_auth(wg_env)
     timeout = float(wg_env.get("logs.timeout_s", 5))
-    recent = logs.count_recent(url, pattern, since_minutes=int(wg_env.get("logs.recent_minutes", 15)),
-                               auth=auth, timeout=timeout)
+    recent = logs.count_recent(
+        url, pattern, since_minutes=int(wg_env.get("logs.recent_minutes", 15)), auth=auth, timeout=timeout
+    )
     evidence.json("recent log documents", recent.evidence())
     backend.health()  # the canary: a request carrying this run's id
-    marker = logs.find_run_marker(url, pattern, wg_run.run_id,
-                                  field=str(wg_env.get("logs.run_id_field", "run_id")),
-                                  within_s=float(wg_env.get("logs.marker_within_s", 60)),
-                                  auth=auth, timeout=timeout)
+    marker = logs.find_run_marker(
+        url,
+        pattern,
+        wg_run.run_id,
+        field=str(wg_env.get("logs.run_id_field", "run_id")),
+        within_s=float(wg_env.get("logs.marker_within_s", 60)),
+        auth=auth,
+        timeout=timeout,
+    )
     evidence.json("run marker", marker.evidence())
 
 
 @pytest.mark.check("SG-9")
-def test_otlp_export_accepted_with_token_and_rejected_without(wg_env: Environment, wg_run: RunContext,
-                                                              evidence: Evidence) -> None:
-    result = otlp.check_export(str(wg_env.get("otlp.endpoint")), str(wg_env.get("otlp.headers")),
-                               timeout=float(wg_env.get("otlp.timeout_s", 5)), run_id=wg_run.run_id)
+def test_otlp_export_accepted_with_token_and_rejected_without(
+    wg_env: Environment, wg_run: RunContext, evidence: Evidence
+) -> None:
+    result = otlp.check_export(
+        str(wg_env.get("otlp.endpoint")),
+        str(wg_env.get("otlp.headers")),
+        timeout=float(wg_env.get("otlp.timeout_s", 5)),
+        run_id=wg_run.run_id,
+    )
     evidence.json("OTLP export", result.evidence())
 
 
@@ -54,8 +66,9 @@ def test_otlp_export_accepted_with_token_and_rejected_without(wg_env: Environmen
 def test_grafana_dashboards_load(wg_env: Environment, evidence: Evidence) -> None:
     url, token = str(wg_env.get("grafana.url")), str(wg_env.get("grafana.token"))
     timeout = float(wg_env.get("grafana.timeout_s", 5))
-    loaded = grafana.dashboards_load(url, list(wg_env.get("grafana.dashboards", list(DASHBOARDS))),
-                                     token=token, timeout=timeout)
+    loaded = grafana.dashboards_load(
+        url, list(wg_env.get("grafana.dashboards", list(DASHBOARDS))), token=token, timeout=timeout
+    )
     evidence.json("dashboards", loaded.evidence())
     if wg_env.get("grafana.screenshots", False):
         for dashboard in loaded.dashboards:
@@ -72,7 +85,8 @@ def test_saved_searches_exist(wg_env: Environment, evidence: Evidence) -> None:
     found = logs.saved_searches(
         str(wg_env.get("logs.dashboards_url")),
         list(wg_env.get("logs.saved_searches", list(SAVED_SEARCHES))),
-        auth=_logs_auth(wg_env), timeout=float(wg_env.get("logs.timeout_s", 5)),
+        auth=_logs_auth(wg_env),
+        timeout=float(wg_env.get("logs.timeout_s", 5)),
         api=str(wg_env.get("logs.dashboards_api", "kibana")),
         es_url=str(wg_env.get("logs.url", "")) or None,
     )
@@ -82,9 +96,13 @@ def test_saved_searches_exist(wg_env: Environment, evidence: Evidence) -> None:
 @pytest.mark.check("PS-1")
 def test_release_annotation_posted(wg_env: Environment, wg_run: RunContext, evidence: Evidence) -> None:
     annotation = grafana.post_release_annotation(
-        str(wg_env.get("grafana.url")), token=str(wg_env.get("grafana.token")),
-        version=wg_run.version, commit=wg_run.commit, environment=wg_env.name,
+        str(wg_env.get("grafana.url")),
+        token=str(wg_env.get("grafana.token")),
+        version=wg_run.version,
+        commit=wg_run.commit,
+        environment=wg_env.name,
         dashboard_uid=wg_env.get("grafana.annotation_dashboard_uid", None),
-        tags=("wimmelgate", wg_run.run_id), timeout=float(wg_env.get("grafana.timeout_s", 5)),
+        tags=("wimmelgate", wg_run.run_id),
+        timeout=float(wg_env.get("grafana.timeout_s", 5)),
     )
     evidence.json("release annotation", annotation.evidence())

@@ -18,11 +18,16 @@ TEMPLATES = ("API-Störung", "Push-Probleme", "DB-Failover")
 def test_version_and_commit_are_known_and_recorded(wg_run: RunContext, evidence: Evidence) -> None:
     evidence.parameter("version", f"{wg_run.version} ({wg_run.version_source})")
     evidence.parameter("commit", f"{wg_run.commit} ({wg_run.commit_source})")
-    unknown = [name for name, source in (("version", wg_run.version_source), ("commit", wg_run.commit_source))
-               if source == "fallback"]
+    unknown = [
+        name
+        for name, source in (("version", wg_run.version_source), ("commit", wg_run.commit_source))
+        if source == "fallback"
+    ]
     if unknown:
-        raise CheckFailed(Category.CONFIG, f"artifact {' and '.join(unknown)} unknown: give --wg-version and "
-                                           "--wg-commit (or the CI variables)")
+        raise CheckFailed(
+            Category.CONFIG,
+            f"artifact {' and '.join(unknown)} unknown: give --wg-version and --wg-commit (or the CI variables)",
+        )
 
 
 @pytest.mark.check("PF-2")
@@ -43,7 +48,10 @@ def test_every_migration_has_a_down_migration(wg_env: Environment, evidence: Evi
 @pytest.mark.check("PF-4")
 def test_statuspage_incident_templates_exist(wg_env: Environment, evidence: Evidence) -> None:
     found = statuspage.incident_templates(
-        wg_env.get("statuspage.api_url", None), str(wg_env.get("statuspage.page_id")),
-        list(wg_env.get("statuspage.templates", list(TEMPLATES))), token=str(wg_env.get("statuspage.token")),
-        timeout=float(wg_env.get("statuspage.timeout_s", 5)))
+        wg_env.get("statuspage.api_url", None),
+        str(wg_env.get("statuspage.page_id")),
+        list(wg_env.get("statuspage.templates", list(TEMPLATES))),
+        token=str(wg_env.get("statuspage.token")),
+        timeout=float(wg_env.get("statuspage.timeout_s", 5)),
+    )
     evidence.json("incident templates", found.evidence())

@@ -17,32 +17,35 @@ from pytest_wimmelgate.probes.http import call
 
 def _previous_version(wg_run: RunContext) -> str:
     if not wg_run.version_expected:
-        raise CheckFailed(Category.CONFIG, "the N-1 version is unknown: run rollback_validation with "
-                                           "--wg-version <N-1>")
+        raise CheckFailed(
+            Category.CONFIG, "the N-1 version is unknown: run rollback_validation with --wg-version <N-1>"
+        )
     return wg_run.version
 
 
 @pytest.mark.check("RV-1")
-def test_serving_version_is_n_minus_1_and_ready(backend: BackendClient, wg_run: RunContext,
-                                                evidence: Evidence) -> None:
+def test_serving_version_is_n_minus_1_and_ready(backend: BackendClient, wg_run: RunContext, evidence: Evidence) -> None:
     expected = _previous_version(wg_run)
     body = backend.health()
     readiness = backend.readiness()
     evidence.json("serving", {"health": body, "readiness": readiness.evidence()})
     assert body.get("version") == expected, (
-        f"/health reports version {body.get('version')!r}, expected N-1 {expected!r}")
+        f"/health reports version {body.get('version')!r}, expected N-1 {expected!r}"
+    )
     assert readiness.status == 200, f"N-1 is serving but /readiness answered {readiness.status}"
 
 
 @pytest.mark.check("RV-2")
-def test_artifact_n_minus_1_is_available(wg_env: Environment, wg_run: RunContext, wg_environ: dict[str, str],
-                                         evidence: Evidence) -> None:
+def test_artifact_n_minus_1_is_available(
+    wg_env: Environment, wg_run: RunContext, wg_environ: dict[str, str], evidence: Evidence
+) -> None:
     version = _previous_version(wg_run)
     template = wg_env.get("artifacts.url_template", None)
     if template:
         url = str(template).replace("{version}", version)
-        answer = call("HEAD", url, timeout=float(wg_env.get("artifacts.timeout_s", 10)), expect=(200,),
-                      what=f"artifact {version}")
+        answer = call(
+            "HEAD", url, timeout=float(wg_env.get("artifacts.timeout_s", 10)), expect=(200,), what=f"artifact {version}"
+        )
         evidence.json("artifact", answer.evidence())
         return
     bucket = str(wg_env.get("artifacts.s3.bucket"))
@@ -52,12 +55,15 @@ def test_artifact_n_minus_1_is_available(wg_env: Environment, wg_run: RunContext
     import botocore.exceptions
 
     client = boto3.client(
-        "s3", endpoint_url=wg_env.get("artifacts.s3.endpoint_url", None),
+        "s3",
+        endpoint_url=wg_env.get("artifacts.s3.endpoint_url", None),
         region_name=str(wg_env.get("artifacts.s3.region", "eu-central-1")),
         aws_access_key_id=wg_environ.get(str(wg_env.get("artifacts.s3.access_key_variable", "AWS_ACCESS_KEY_ID"))),
         aws_secret_access_key=wg_environ.get(
-            str(wg_env.get("artifacts.s3.secret_key_variable", "AWS_SECRET_ACCESS_KEY"))),
-        config=botocore.config.Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1}))
+            str(wg_env.get("artifacts.s3.secret_key_variable", "AWS_SECRET_ACCESS_KEY"))
+        ),
+        config=botocore.config.Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1}),
+    )
     try:
         head = client.head_object(Bucket=bucket, Key=key)
     except botocore.exceptions.ClientError as error:
@@ -69,8 +75,9 @@ def test_artifact_n_minus_1_is_available(wg_env: Environment, wg_run: RunContext
 
 
 @pytest.mark.check("RV-3")
-def test_applied_migrations_match_n_minus_1(wg_env: Environment, wg_environ: dict[str, str],
-                                            pytestconfig: pytest.Config, evidence: Evidence) -> None:
+def test_applied_migrations_match_n_minus_1(
+    wg_env: Environment, wg_environ: dict[str, str], pytestconfig: pytest.Config, evidence: Evidence
+) -> None:
     settings = migrations.parse_migration_settings(wg_env.get("migrations", None), wg_env.source)
     result = migrations.run_applied_match(settings, wg_environ, pytestconfig.rootpath)
     evidence.json("applied migrations", result.evidence())

@@ -18,11 +18,13 @@ def categories() -> list[dict[str, Any]]:
         pattern = rf"\[{category.value}\]"
         if category is Category.PRODUCT:
             pattern = rf"(?:{pattern}|AssertionError)"
-        entries.append({
-            "name": category.value[0].upper() + category.value[1:],
-            "messageRegex": rf"(?s).*{pattern}.*",
-            "matchedStatuses": ["failed", "broken"],
-        })
+        entries.append(
+            {
+                "name": category.value[0].upper() + category.value[1:],
+                "messageRegex": rf"(?s).*{pattern}.*",
+                "matchedStatuses": ["failed", "broken"],
+            }
+        )
     entries.append({"name": "Not run (skipped)", "matchedStatuses": ["skipped"]})
     return entries
 
@@ -34,7 +36,8 @@ def executor(environ: Mapping[str, str], *, run_dir: str) -> dict[str, Any]:
         repo = environ.get("GITHUB_REPOSITORY", "")
         run = environ.get("GITHUB_RUN_ID", "")
         return {
-            "name": "GitHub Actions", "type": "github",
+            "name": "GitHub Actions",
+            "type": "github",
             "url": f"{server}/{repo}",
             "buildOrder": environ.get("GITHUB_RUN_NUMBER", ""),
             "buildName": f"{environ.get('GITHUB_WORKFLOW', 'workflow')} #{environ.get('GITHUB_RUN_NUMBER', '')}",
@@ -43,7 +46,8 @@ def executor(environ: Mapping[str, str], *, run_dir: str) -> dict[str, Any]:
         }
     if environ.get("GITLAB_CI") == "true":
         return {
-            "name": "GitLab CI", "type": "gitlab",
+            "name": "GitLab CI",
+            "type": "gitlab",
             "url": environ.get("CI_PROJECT_URL", ""),
             "buildOrder": environ.get("CI_PIPELINE_IID", ""),
             "buildName": f"{environ.get('CI_JOB_NAME', 'job')} #{environ.get('CI_JOB_ID', '')}",
@@ -52,14 +56,20 @@ def executor(environ: Mapping[str, str], *, run_dir: str) -> dict[str, Any]:
         }
     if environ.get("CI"):
         return {
-            "name": environ.get("CI_NAME", "CI"), "type": "generic",
+            "name": environ.get("CI_NAME", "CI"),
+            "type": "generic",
             "buildName": environ.get("BUILD_ID", environ.get("BUILD_NUMBER", "")),
             "buildOrder": environ.get("BUILD_NUMBER") or _local_build_order(Path(run_dir)),
             "buildUrl": environ.get("BUILD_URL", ""),
             "reportName": "Wimmelgate release gate",
         }
-    return {"name": "local run", "type": "local", "buildName": Path(run_dir).name,
-            "buildOrder": _local_build_order(Path(run_dir)), "reportName": "Wimmelgate release gate"}
+    return {
+        "name": "local run",
+        "type": "local",
+        "buildName": Path(run_dir).name,
+        "buildOrder": _local_build_order(Path(run_dir)),
+        "reportName": "Wimmelgate release gate",
+    }
 
 
 def _local_build_order(run_dir: Path) -> int:
@@ -82,19 +92,21 @@ def _stamp(name: str) -> tuple[str, int]:
 
 def environment_properties(values: Mapping[str, str]) -> str:
     """Java properties text; keys and values escaped, one line each."""
+
     def escape(text: str) -> str:
-        return (text.replace("\\", "\\\\").replace("\n", "\\n")
-                .replace("=", "\\=").replace(":", "\\:"))
+        return text.replace("\\", "\\\\").replace("\n", "\\n").replace("=", "\\=").replace(":", "\\:")
+
     return "".join(f"{escape(k.replace(' ', '_'))}={escape(v)}\n" for k, v in values.items())
 
 
-def write_all(results_dir: Path, *, properties: Mapping[str, str], environ: Mapping[str, str],
-              secrets: SecretSet) -> None:
+def write_all(
+    results_dir: Path, *, properties: Mapping[str, str], environ: Mapping[str, str], secrets: SecretSet
+) -> None:
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / "environment.properties").write_text(
-        secrets.redact(environment_properties(properties)), encoding="utf-8")
-    (results_dir / "categories.json").write_text(
-        json.dumps(categories(), indent=2), encoding="utf-8")
+        secrets.redact(environment_properties(properties)), encoding="utf-8"
+    )
+    (results_dir / "categories.json").write_text(json.dumps(categories(), indent=2), encoding="utf-8")
     (results_dir / "executor.json").write_text(
-        json.dumps(secrets.redact_tree(executor(environ, run_dir=str(results_dir.parent))), indent=2),
-        encoding="utf-8")
+        json.dumps(secrets.redact_tree(executor(environ, run_dir=str(results_dir.parent))), indent=2), encoding="utf-8"
+    )

@@ -17,8 +17,9 @@ from pytest_wimmelgate.catalogue.checks import CHECKS
 from pytest_wimmelgate.catalogue.coverage import build_coverage, coverage_markdown
 
 
-def write(results_dir: Path, run_dir: Path, *, gates: Sequence[str], found: Mapping[str, Sequence[str]],
-          runbook_url: str) -> bool:
+def write(
+    results_dir: Path, run_dir: Path, *, gates: Sequence[str], found: Mapping[str, Sequence[str]], runbook_url: str
+) -> bool:
     """Write ``catalogue-coverage.md`` and its Allure result; True when every check has a test."""
     checks = [c for c in CHECKS if set(c.gates) & set(gates)] if gates else list(CHECKS)
     coverage = build_coverage(found, checks=checks)
@@ -38,8 +39,11 @@ def write(results_dir: Path, run_dir: Path, *, gates: Sequence[str], found: Mapp
         "stage": "finished",
         "start": now,
         "stop": now,
-        "labels": [{"name": "epic", "value": "catalogue coverage"}, {"name": "suite", "value": "wimmelgate"},
-                   {"name": "severity", "value": "trivial"}],
+        "labels": [
+            {"name": "epic", "value": "catalogue coverage"},
+            {"name": "suite", "value": "wimmelgate"},
+            {"name": "severity", "value": "trivial"},
+        ],
         "attachments": [{"name": "catalogue coverage", "source": attachment, "type": "text/markdown"}],
     }
     (results_dir / f"{uuid.uuid4()}-result.json").write_text(json.dumps(result), encoding="utf-8")

@@ -77,6 +77,5 @@ def _parse(line: str) -> tuple[str, str]:
     body = line[1:] if escaped else line
     hexdigest, _, name = body.partition("  ")
     if escaped:
-        name = (name.replace("\\\\", "\0").replace("\\n", "\n").replace("\\r", "\r")
-                .replace("\0", "\\"))
+        name = name.replace("\\\\", "\0").replace("\\n", "\n").replace("\\r", "\r").replace("\0", "\\")
     return hexdigest, name

@@ -16,8 +16,7 @@ def component(text: str) -> str:
     return cleaned[:80]
 
 
-def create_run_dir(root: Path, version: str, environment: str, gates: Sequence[str],
-                   started: datetime) -> Path:
+def create_run_dir(root: Path, version: str, environment: str, gates: Sequence[str], started: datetime) -> Path:
     """Create a fresh run folder; a clash with an earlier run gets a ``-2``, ``-3`` suffix."""
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     label = "+".join(component(g) for g in gates) or "gates"

@@ -89,12 +89,17 @@ def require_cli(mode: str, configured: str | None = None, *, root: Path | None =
 
 def missing_cli_error(configured: str | None = None) -> ConfigError:
     """The one-line error of ``--wg-report required`` without an Allure CLI."""
-    return ConfigError("--wg-report", "", f"an Allure CLI on PATH or {ENV_VAR} for --wg-report=required "
-                       f"({_missing_hint(configured)}; install one with `{INSTALL_HINT}`)")
+    return ConfigError(
+        "--wg-report",
+        "",
+        f"an Allure CLI on PATH or {ENV_VAR} for --wg-report=required "
+        f"({_missing_hint(configured)}; install one with `{INSTALL_HINT}`)",
+    )
 
 
-def generate_report(run_dir: Path, *, mode: Mode | str = "auto", cli: list[str] | None,
-                    timeout_s: float = 180, history: bool = True) -> ReportResult:
+def generate_report(
+    run_dir: Path, *, mode: Mode | str = "auto", cli: list[str] | None, timeout_s: float = 180, history: bool = True
+) -> ReportResult:
     """Write ``<run_dir>/report/index.html``; a missing or failing CLI gives a note, never raises
     (except ``required`` without a CLI, which `require_cli` already refuses at start)."""
     if mode == "off":
@@ -102,8 +107,9 @@ def generate_report(run_dir: Path, *, mode: Mode | str = "auto", cli: list[str] 
     if cli is None:
         if mode == "required":
             raise missing_cli_error()
-        return ReportResult("skipped", f"Allure report: not generated, no Allure CLI found "
-                                       f"({_missing_hint(None)}; `{INSTALL_HINT}`)")
+        return ReportResult(
+            "skipped", f"Allure report: not generated, no Allure CLI found ({_missing_hint(None)}; `{INSTALL_HINT}`)"
+        )
     results, report = run_dir / RESULTS, run_dir / REPORT
     if not results.is_dir():
         return ReportResult("failed", f"Allure report: failed: no {results}")
@@ -159,8 +165,14 @@ def previous_history(run_dir: Path) -> Path | None:
     earlier: list[tuple[tuple[str, str, int], Path]] = []
     for candidate in release_root.glob(f"*/{environment}/*/{HISTORY}"):
         other = _run_key(candidate.parent.name)
-        if (other and other[0] == label and other < key and candidate.parent != run_dir
-                and candidate.is_dir() and any(candidate.glob("*.json"))):
+        if (
+            other
+            and other[0] == label
+            and other < key
+            and candidate.parent != run_dir
+            and candidate.is_dir()
+            and any(candidate.glob("*.json"))
+        ):
             earlier.append((other, candidate))
     return max(earlier, key=lambda pair: pair[0])[1] if earlier else None
 
@@ -204,15 +216,15 @@ def _history_by_folder_report(results: Path, cli: list[str], timeout_s: float) -
         return {p.name: p.read_bytes() for p in sorted((report / HISTORY).glob("*.json"))}
 
 
-def _run_cli(cli: list[str], results: Path, report: Path, timeout_s: float, *,
-             single_file: bool) -> str | None:
+def _run_cli(cli: list[str], results: Path, report: Path, timeout_s: float, *, single_file: bool) -> str | None:
     """Run ``allure generate``; None on success, else a one-line reason."""
     command = [*cli, "generate", str(results), "-o", str(report), "--clean"]
     if single_file:
         command.insert(-1, "--single-file")
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
-                              check=False, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout_s, check=False, stdin=subprocess.DEVNULL
+        )
     except subprocess.TimeoutExpired:
         return f"`{shlex.join(cli)} generate` timed out after {timeout_s:g} s"
     except OSError as error:

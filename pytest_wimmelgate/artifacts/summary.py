@@ -13,10 +13,22 @@ from pytest_wimmelgate.core.verdict import CheckRecord, Verdict
 SCHEMA = "wimmelgate/gate-summary/v1"
 
 
-def build(*, gates: Sequence[str], environment: str, environment_source: str, version: str,
-          commit: str, tester: str, started_at: str, finished_at: str, verdict: Verdict,
-          records: Sequence[CheckRecord], run_id: str, approvals: Sequence[str],
-          exit_status: int) -> dict[str, Any]:
+def build(
+    *,
+    gates: Sequence[str],
+    environment: str,
+    environment_source: str,
+    version: str,
+    commit: str,
+    tester: str,
+    started_at: str,
+    finished_at: str,
+    verdict: Verdict,
+    records: Sequence[CheckRecord],
+    run_id: str,
+    approvals: Sequence[str],
+    exit_status: int,
+) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "gates": list(gates),

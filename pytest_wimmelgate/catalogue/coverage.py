@@ -78,13 +78,20 @@ def collect_tests(suites: Path, *, extra_args: Sequence[str] = ()) -> dict[str, 
 
     collector = _Collector()
     output = io.StringIO()
-    args = ["--collect-only", "-qq", "-p", "no:cacheprovider", "--capture=no",
-            "--import-mode=importlib", *extra_args, str(suites)]
+    args = [
+        "--collect-only",
+        "-qq",
+        "-p",
+        "no:cacheprovider",
+        "--capture=no",
+        "--import-mode=importlib",
+        *extra_args,
+        str(suites),
+    ]
     with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
         status = pytest.main(args, plugins=[collector])
     if int(status) not in (int(pytest.ExitCode.OK), int(pytest.ExitCode.NO_TESTS_COLLECTED)):
-        raise CollectionError(f"collecting {suites} failed (pytest exit {int(status)}):\n"
-                              f"{output.getvalue().rstrip()}")
+        raise CollectionError(f"collecting {suites} failed (pytest exit {int(status)}):\n{output.getvalue().rstrip()}")
     return collector.found
 
 
@@ -100,13 +107,19 @@ def coverage_json(coverage: Coverage, *, runbook_url: str = RUNBOOK_URL) -> dict
     """The JSON document of ``wimmelgate catalogue --json`` (schema ``wimmelgate/catalogue/v1``)."""
     return {
         "schema": SCHEMA,
-        "checks": [{
-            "id": row.check.id, "title": row.check.title, "gates": list(row.check.gates),
-            "sections": list(row.check.sections),
-            "runbook": [runbook_link(runbook_url, s) for s in row.check.sections],
-            "area": row.check.area, "destructive": row.check.destructive,
-            "tests": list(row.tests),
-        } for row in coverage.rows],
+        "checks": [
+            {
+                "id": row.check.id,
+                "title": row.check.title,
+                "gates": list(row.check.gates),
+                "sections": list(row.check.sections),
+                "runbook": [runbook_link(runbook_url, s) for s in row.check.sections],
+                "area": row.check.area,
+                "destructive": row.check.destructive,
+                "tests": list(row.tests),
+            }
+            for row in coverage.rows
+        ],
         "missing": list(coverage.missing),
         "unknown": {cid: list(ids) for cid, ids in coverage.unknown.items()},
         "complete": coverage.complete,

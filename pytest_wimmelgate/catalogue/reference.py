@@ -16,8 +16,10 @@ from pytest_wimmelgate.config.environment import schema
 
 MARKERS = {
     "gates": ("<!-- gates:begin (python -m pytest_wimmelgate.catalogue.reference) -->", "<!-- gates:end -->"),
-    "environment": ("<!-- environment-reference:begin (python -m pytest_wimmelgate.catalogue.reference) -->",
-                    "<!-- environment-reference:end -->"),
+    "environment": (
+        "<!-- environment-reference:begin (python -m pytest_wimmelgate.catalogue.reference) -->",
+        "<!-- environment-reference:end -->",
+    ),
 }
 
 

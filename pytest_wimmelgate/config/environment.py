@@ -79,8 +79,7 @@ class Environment:
             raise ConfigError(
                 self.source,
                 first.key_path,
-                f"variable ${{{first.variable}}} is not set "
-                f"(set it, or give a default: ${{{first.variable}:-...}})",
+                f"variable ${{{first.variable}}} is not set (set it, or give a default: ${{{first.variable}:-...}})",
             )
         return value
 
@@ -130,8 +129,9 @@ def locate(spec: str, rootdir: Path) -> Path:
     )
 
 
-def load(spec: str, *, rootdir: Path, origin: str = "default",
-         variables: Mapping[str, str] | None = None) -> Environment:
+def load(
+    spec: str, *, rootdir: Path, origin: str = "default", variables: Mapping[str, str] | None = None
+) -> Environment:
     """Load, merge (``extends``) and validate an environment file."""
     path = locate(spec, rootdir)
     raw = _load_merged(path, chain=())

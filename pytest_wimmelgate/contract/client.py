@@ -12,8 +12,13 @@ from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import HttpAnswer, call
 
 DEFAULT_PATHS = {
-    "health": "/health", "readiness": "/readiness", "login": "/auth/login", "me": "/auth/me",
-    "messages": "/messages", "uploads": "/uploads", "push_test": "/push/test",
+    "health": "/health",
+    "readiness": "/readiness",
+    "login": "/auth/login",
+    "me": "/auth/me",
+    "messages": "/messages",
+    "uploads": "/uploads",
+    "push_test": "/push/test",
     "push_deliveries": "/push/deliveries",
 }
 RUN_HEADER = "X-Wimmelgate-Run"
@@ -37,13 +42,28 @@ class BackendClient:
     def url(self, name: str, suffix: str = "") -> str:
         return f"{self.base_url}{self.paths[name]}{suffix}"
 
-    def request(self, method: str, name: str, suffix: str = "", *, token: str | None = None,
-                expect: tuple[int, ...] | None = (200,), **kwargs: Any) -> HttpAnswer:
+    def request(
+        self,
+        method: str,
+        name: str,
+        suffix: str = "",
+        *,
+        token: str | None = None,
+        expect: tuple[int, ...] | None = (200,),
+        **kwargs: Any,
+    ) -> HttpAnswer:
         headers = dict(kwargs.pop("headers", {}) or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return call(method, self.url(name, suffix), session=self.session, timeout=self.timeout_s,
-                    expect=expect, headers=headers, **kwargs)
+        return call(
+            method,
+            self.url(name, suffix),
+            session=self.session,
+            timeout=self.timeout_s,
+            expect=expect,
+            headers=headers,
+            **kwargs,
+        )
 
     def health(self) -> dict[str, Any]:
         body = self.request("GET", "health").json()
@@ -60,8 +80,9 @@ class BackendClient:
         return str(token)
 
     def send_message(self, token: str, *, to: str, body: str, tag: str) -> str:
-        answer = self.request("POST", "messages", token=token, expect=(200, 201),
-                              json={"to": to, "body": body, "tag": tag})
+        answer = self.request(
+            "POST", "messages", token=token, expect=(200, 201), json={"to": to, "body": body, "tag": tag}
+        )
         return str(_field(answer, "id"))
 
     def read_message(self, token: str, message_id: str) -> dict[str, Any]:
@@ -76,9 +97,15 @@ class BackendClient:
         self.request("DELETE", "messages", f"/{message_id}", token=token, expect=(200, 204, 404))
 
     def upload(self, token: str, *, name: str, data: bytes, tag: str) -> dict[str, Any]:
-        answer = self.request("POST", "uploads", token=token, expect=(200, 201),
-                              params={"name": name, "tag": tag}, data=data,
-                              headers={"Content-Type": "application/octet-stream"})
+        answer = self.request(
+            "POST",
+            "uploads",
+            token=token,
+            expect=(200, 201),
+            params={"name": name, "tag": tag},
+            data=data,
+            headers={"Content-Type": "application/octet-stream"},
+        )
         body = answer.json()
         _field(answer, "id")
         return dict(body)
@@ -104,6 +131,5 @@ class BackendClient:
 def _field(answer: HttpAnswer, name: str) -> Any:
     body = answer.json()
     if not isinstance(body, dict) or name not in body:
-        raise ProbeError(Category.PRODUCT, f"{answer.method} {answer.url}: answer lacks {name!r}",
-                         answer.evidence())
+        raise ProbeError(Category.PRODUCT, f"{answer.method} {answer.url}: answer lacks {name!r}", answer.evidence())
     return body[name]

@@ -24,33 +24,88 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("--wg-env", "WIMMELGATE_ENV", "wg_env", "sandbox",
-            "environment file: NAME (environments/NAME.yaml) or PATH; default sandbox"),
-    Setting("--wg-release-dir", "WIMMELGATE_RELEASE_DIR", "wg_release_dir", "releases",
-            "root of the release folder; default releases"),
-    Setting("--wg-version", "WIMMELGATE_VERSION", "wg_version", None,
-            "artifact version under test (fallbacks: CI tag, /health, 'unversioned')"),
-    Setting("--wg-commit", "WIMMELGATE_COMMIT", "wg_commit", None,
-            "commit under test (fallbacks: CI variables, git rev-parse HEAD)"),
-    Setting("--wg-now", "WIMMELGATE_NOW", "wg_now", None,
-            "ISO 8601 clock for calendar and age checks (dry runs); default now"),
-    Setting("--wg-tester", "WIMMELGATE_TESTER", "wg_tester", None,
-            "who ran the gate (fallbacks: CI actor, OS user)"),
-    Setting("--wg-env-file", "WIMMELGATE_ENV_FILE", "wg_env_file", None,
-            "dotenv file with the target environment's variables for env_check"),
-    Setting("--wg-report", "WIMMELGATE_REPORT", "wg_report", "auto",
-            "single-file Allure report in the run folder: auto, off or required",
-            choices=("auto", "off", "required")),
-    Setting("--wg-watch", "WIMMELGATE_WATCH", "wg_watch", None,
-            "watch metric gates for this long (e.g. 30m after go-live, 10m per traffic step); "
-            "default: the environment's metrics.watch.duration, else one measurement"),
-    Setting("--wg-watch-interval", "WIMMELGATE_WATCH_INTERVAL", "wg_watch_interval", None,
-            "interval between measurements while watching; default metrics.watch.interval, else 30s"),
-    Setting("--wg-approval", None, None, [],
-            "ROLE:NAME approval (repeatable): product-owner, release-captain, on-call, incident",
-            action="append"),
-    Setting("--wg-allow-destructive", None, None, False,
-            "allow destructive checks on a protected environment", action="store_true"),
+    Setting(
+        "--wg-env",
+        "WIMMELGATE_ENV",
+        "wg_env",
+        "sandbox",
+        "environment file: NAME (environments/NAME.yaml) or PATH; default sandbox",
+    ),
+    Setting(
+        "--wg-release-dir",
+        "WIMMELGATE_RELEASE_DIR",
+        "wg_release_dir",
+        "releases",
+        "root of the release folder; default releases",
+    ),
+    Setting(
+        "--wg-version",
+        "WIMMELGATE_VERSION",
+        "wg_version",
+        None,
+        "artifact version under test (fallbacks: CI tag, /health, 'unversioned')",
+    ),
+    Setting(
+        "--wg-commit",
+        "WIMMELGATE_COMMIT",
+        "wg_commit",
+        None,
+        "commit under test (fallbacks: CI variables, git rev-parse HEAD)",
+    ),
+    Setting(
+        "--wg-now",
+        "WIMMELGATE_NOW",
+        "wg_now",
+        None,
+        "ISO 8601 clock for calendar and age checks (dry runs); default now",
+    ),
+    Setting("--wg-tester", "WIMMELGATE_TESTER", "wg_tester", None, "who ran the gate (fallbacks: CI actor, OS user)"),
+    Setting(
+        "--wg-env-file",
+        "WIMMELGATE_ENV_FILE",
+        "wg_env_file",
+        None,
+        "dotenv file with the target environment's variables for env_check",
+    ),
+    Setting(
+        "--wg-report",
+        "WIMMELGATE_REPORT",
+        "wg_report",
+        "auto",
+        "single-file Allure report in the run folder: auto, off or required",
+        choices=("auto", "off", "required"),
+    ),
+    Setting(
+        "--wg-watch",
+        "WIMMELGATE_WATCH",
+        "wg_watch",
+        None,
+        "watch metric gates for this long (e.g. 30m after go-live, 10m per traffic step); "
+        "default: the environment's metrics.watch.duration, else one measurement",
+    ),
+    Setting(
+        "--wg-watch-interval",
+        "WIMMELGATE_WATCH_INTERVAL",
+        "wg_watch_interval",
+        None,
+        "interval between measurements while watching; default metrics.watch.interval, else 30s",
+    ),
+    Setting(
+        "--wg-approval",
+        None,
+        None,
+        [],
+        "ROLE:NAME approval (repeatable): product-owner, release-captain, on-call, incident",
+        action="append",
+    ),
+    Setting(
+        "--wg-allow-destructive",
+        None,
+        None,
+        False,
+        "allow destructive checks on a protected environment",
+        action="store_true",
+    ),
 )
 
 
@@ -81,9 +136,7 @@ def resolve(config: pytest.Config, dest: str, environ: dict[str, str]) -> tuple[
     if setting.env and environ.get(setting.env):
         value = environ[setting.env]
         if setting.choices and value not in setting.choices:
-            raise pytest.UsageError(
-                f"{setting.env}={value!r}: expected one of {', '.join(setting.choices)}"
-            )
+            raise pytest.UsageError(f"{setting.env}={value!r}: expected one of {', '.join(setting.choices)}")
         return value, setting.env
     if setting.ini:
         ini_value = config.getini(setting.ini)
@@ -115,4 +168,5 @@ def check_rootdir_not_taken(config: pytest.Config) -> None:
         if config.rootpath in (path, path.parent) and config.rootpath != Path.cwd().resolve():
             raise pytest.UsageError(
                 f"{option} {value}: pytest took this value for a test path and made {config.rootpath} its "
-                f"rootdir; write {option}={value}")
+                f"rootdir; write {option}={value}"
+            )

@@ -41,7 +41,7 @@ def skip_reason(report: pytest.TestReport) -> str:
     longrepr: Any = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         text = str(longrepr[2])
-        return text[len("Skipped: "):] if text.startswith("Skipped: ") else text
+        return text[len("Skipped: ") :] if text.startswith("Skipped: ") else text
     return first_line(str(longrepr)) if longrepr else "skipped"
 
 

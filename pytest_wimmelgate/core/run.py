@@ -98,7 +98,11 @@ def git_commit(cwd: str) -> str | None:
     try:
         done = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=cwd, capture_output=True, text=True, timeout=5, check=False,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None

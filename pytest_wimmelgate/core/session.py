@@ -52,8 +52,16 @@ class _Phases:
 class GateSession:
     """Hooks of a gate run; one instance per process, named ``wimmelgate-session``."""
 
-    def __init__(self, config: pytest.Config, *, env: Environment, secrets: SecretSet,
-                 context: RunContext, sandbox_variables: dict[str, str], worker: bool) -> None:
+    def __init__(
+        self,
+        config: pytest.Config,
+        *,
+        env: Environment,
+        secrets: SecretSet,
+        context: RunContext,
+        sandbox_variables: dict[str, str],
+        worker: bool,
+    ) -> None:
         self.config = config
         self.env = env
         self.secrets = secrets
@@ -76,10 +84,12 @@ class GateSession:
     # -- xdist -----------------------------------------------------------------
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput[WORKER_KEY] = json.dumps({
-            "context": self.context.to_dict(),
-            "sandbox_variables": self.sandbox_variables,
-        })
+        node.workerinput[WORKER_KEY] = json.dumps(
+            {
+                "context": self.context.to_dict(),
+                "sandbox_variables": self.sandbox_variables,
+            }
+        )
 
     # -- collection --------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -105,8 +115,11 @@ class GateSession:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        if (item.get_closest_marker(catalogue.DESTRUCTIVE_MARKER) and self.env.protected
-                and not self.context.allow_destructive):
+        if (
+            item.get_closest_marker(catalogue.DESTRUCTIVE_MARKER)
+            and self.env.protected
+            and not self.context.allow_destructive
+        ):
             pytest.skip(
                 f"{outcomes.SAFETY_PREFIX} destructive check not run on protected environment "
                 f"{self.env.name} (pass --wg-allow-destructive to allow it)"
@@ -158,8 +171,9 @@ class GateSession:
         gates = self._gates()
         interrupted = int(exitstatus) in (EXIT_INTERRUPTED, 3)
         note = "run interrupted before all checks ran" if interrupted else ""
-        self.verdict = decide(self.records, no_selection_reason=note or
-                              f"no check selected by -m {self.config.option.markexpr!r}")
+        self.verdict = decide(
+            self.records, no_selection_reason=note or f"no check selected by -m {self.config.option.markexpr!r}"
+        )
         if interrupted and self.verdict.go:
             self.verdict = decide([*self.records, CheckRecord(None, "interrupted", (), "failed", reason=note)])
         if int(exitstatus) in (EXIT_USAGE, EXIT_INTERRUPTED, 3):
@@ -175,10 +189,14 @@ class GateSession:
             return
         terminalreporter.write_sep("=", "wimmelgate verdict")
         for text, markup in verdict_lines(
-            gates=self._gates(), environment=self.env.name,
+            gates=self._gates(),
+            environment=self.env.name,
             environment_source=f"{self.env.source}, {self.env.origin}",
-            version=self.context.version, commit=self.context.commit, verdict=self.verdict,
-            run_dir=str(self.run_dir), waivers=self.verdict.waivers,
+            version=self.context.version,
+            commit=self.context.commit,
+            verdict=self.verdict,
+            run_dir=str(self.run_dir),
+            waivers=self.verdict.waivers,
         ):
             terminalreporter.line(self.secrets.redact(text), **markup)
         if self.report_note:
@@ -201,13 +219,21 @@ class GateSession:
             reason = phases.reason
             safety = bool(reason and reason.startswith(outcomes.SAFETY_PREFIX))
             if safety and reason:
-                reason = reason[len(outcomes.SAFETY_PREFIX):].strip()
-            records.append(CheckRecord(
-                id=meta.get("id"), nodeid=nodeid, gates=gates, outcome=phases.outcome,
-                severity=meta.get("severity") or "critical", required=True,
-                reason=reason, category=phases.category, duration_s=phases.duration_s,
-                safety_skip=safety,
-            ))
+                reason = reason[len(outcomes.SAFETY_PREFIX) :].strip()
+            records.append(
+                CheckRecord(
+                    id=meta.get("id"),
+                    nodeid=nodeid,
+                    gates=gates,
+                    outcome=phases.outcome,
+                    severity=meta.get("severity") or "critical",
+                    required=True,
+                    reason=reason,
+                    category=phases.category,
+                    duration_s=phases.duration_s,
+                    safety_skip=safety,
+                )
+            )
         return apply_waivers(records, waivers)
 
     def _base_url(self) -> str:
@@ -220,21 +246,40 @@ class GateSession:
         assert self.verdict is not None
         finished = iso(utc_now())
         data = summary.build(
-            gates=gates, environment=self.env.name, environment_source=self.env.source,
-            version=self.context.version, commit=self.context.commit, tester=self.context.tester,
-            started_at=self.context.started_at, finished_at=finished, verdict=self.verdict,
-            records=self.records, run_id=self.context.run_id, approvals=self.context.approvals,
+            gates=gates,
+            environment=self.env.name,
+            environment_source=self.env.source,
+            version=self.context.version,
+            commit=self.context.commit,
+            tester=self.context.tester,
+            started_at=self.context.started_at,
+            finished_at=finished,
+            verdict=self.verdict,
+            records=self.records,
+            run_id=self.context.run_id,
+            approvals=self.context.approvals,
             exit_status=self.exit_status or 0,
         )
         summary.write(self.run_dir / "gate-summary.json", data, self.secrets)
         results = self.run_dir / "allure-results"
-        allure_extras.write_all(results, properties={
-            "environment": self.env.name, "environment.source": self.env.source,
-            "version": self.context.version, "commit": self.context.commit,
-            "gates": ", ".join(gates), "base_url": self._base_url(),
-            "tester": self.context.tester, "started_at": self.context.started_at,
-            "finished_at": finished, "verdict": self.verdict.verdict, "run_id": self.context.run_id,
-        }, environ=dict(os.environ), secrets=self.secrets)
+        allure_extras.write_all(
+            results,
+            properties={
+                "environment": self.env.name,
+                "environment.source": self.env.source,
+                "version": self.context.version,
+                "commit": self.context.commit,
+                "gates": ", ".join(gates),
+                "base_url": self._base_url(),
+                "tester": self.context.tester,
+                "started_at": self.context.started_at,
+                "finished_at": finished,
+                "verdict": self.verdict.verdict,
+                "run_id": self.context.run_id,
+            },
+            environ=dict(os.environ),
+            secrets=self.secrets,
+        )
         junit = self.run_dir / "junit.xml"
         if junit.is_file():
             junit.write_bytes(self.secrets.redact_bytes(junit.read_bytes()))
@@ -242,8 +287,13 @@ class GateSession:
         for record in self.records:
             if record.id:
                 found.setdefault(record.id, []).append(record.nodeid)
-        coverage_result.write(results, self.run_dir, gates=gates, found=found,
-                              runbook_url=str(self.env.get("runbook_url", catalogue.RUNBOOK_URL)))
+        coverage_result.write(
+            results,
+            self.run_dir,
+            gates=gates,
+            found=found,
+            runbook_url=str(self.env.get("runbook_url", catalogue.RUNBOOK_URL)),
+        )
         user_dir = self.config.stash.get(USER_ALLURE_DIR, None)
         if user_dir:
             shutil.copytree(results, user_dir, dirs_exist_ok=True)
@@ -292,9 +342,7 @@ def check_meta(item: pytest.Item) -> dict[str, Any]:
     marker = item.get_closest_marker(catalogue.CHECK_MARKER)
     check_id = str(marker.args[0]) if marker and marker.args else None
     check = catalogue.check_by_id(check_id) if check_id else None
-    gates = list(check.gates) if check else [
-        g for g in catalogue.gate_names() if item.get_closest_marker(g)
-    ]
+    gates = list(check.gates) if check else [g for g in catalogue.gate_names() if item.get_closest_marker(g)]
     severity = "critical"
     for mark in item.iter_markers("allure_label"):
         if mark.kwargs.get("label_type") == "severity" and mark.args:
@@ -319,8 +367,7 @@ def decorate(item: pytest.Item, *, runbook_url: str, strict: bool = True) -> Non
     check_id = str(marker.args[0])
     check = catalogue.check_by_id(check_id)
     if check is None:
-        raise pytest.UsageError(
-            f"{item.nodeid}: unknown check id {check_id!r} (see `wimmelgate catalogue`)")
+        raise pytest.UsageError(f"{item.nodeid}: unknown check id {check_id!r} (see `wimmelgate catalogue`)")
     has_severity = any(m.kwargs.get("label_type") == "severity" for m in item.iter_markers("allure_label"))
     for mark in _check_marks(check, runbook_url, with_severity=not has_severity):
         item.own_markers.append(mark)
@@ -341,8 +388,12 @@ def _check_marks(check: catalogue.Check, runbook_url: str, *, with_severity: boo
     ]
     if with_severity:
         marks.append(pytest.mark.allure_label("critical", label_type="severity"))
-    marks += [pytest.mark.allure_link(catalogue.runbook_link(runbook_url, section), link_type="link",
-                                      name=f"Runbook §{section}") for section in check.sections]
+    marks += [
+        pytest.mark.allure_link(
+            catalogue.runbook_link(runbook_url, section), link_type="link", name=f"Runbook §{section}"
+        )
+        for section in check.sections
+    ]
     return tuple(m.mark for m in marks)
 
 
@@ -395,5 +446,6 @@ def _attach_evidence(error: Exception, secrets: SecretSet) -> None:
         body["evidence"] = evidence
     allure.attach(
         json.dumps(secrets.redact_tree(body), indent=2, ensure_ascii=False, default=str),
-        name="verdict evidence", attachment_type=allure.attachment_type.JSON,
+        name="verdict evidence",
+        attachment_type=allure.attachment_type.JSON,
     )

@@ -67,8 +67,9 @@ class GateStart:
         context = _context(config, env, environ, selection.gates_in(markexpr))
         _prepare_outputs(config, Path(context.run_dir))
         _attach_allure(config, Path(context.run_dir) / "allure-results", secrets)
-        session = GateSession(config, env=env, secrets=secrets, context=context,
-                              sandbox_variables=sandbox_variables, worker=False)
+        session = GateSession(
+            config, env=env, secrets=secrets, context=context, sandbox_variables=sandbox_variables, worker=False
+        )
         session.target_variables = target
         session.report_mode, session.allure_cli = str(report_mode), allure_cli
         return session
@@ -84,8 +85,9 @@ class GateStart:
         secrets = _secrets(env, {**environ, **target, **env.variables})
         context = runmod.RunContext.from_dict(data["context"])
         _attach_allure(config, Path(context.run_dir) / "allure-results", secrets)
-        session = GateSession(config, env=env, secrets=secrets, context=context,
-                              sandbox_variables=sandbox_variables, worker=True)
+        session = GateSession(
+            config, env=env, secrets=secrets, context=context, sandbox_variables=sandbox_variables, worker=True
+        )
         session.target_variables = target
         return session
 
@@ -130,8 +132,9 @@ def _secrets(env: Environment, variables: Mapping[str, str]) -> SecretSet:
     return SecretSet.collect(variables, extra_names=names, extra_values=values)
 
 
-def _start_sandbox_if_needed(config: pytest.Config, env: Environment, needed: tuple[str, ...],
-                             environ: Mapping[str, str]) -> dict[str, str]:
+def _start_sandbox_if_needed(
+    config: pytest.Config, env: Environment, needed: tuple[str, ...], environ: Mapping[str, str]
+) -> dict[str, str]:
     if not env.has("sandbox"):
         return {}
     mode = env.get("sandbox.start", "auto")
@@ -146,8 +149,9 @@ def _start_sandbox_if_needed(config: pytest.Config, env: Environment, needed: tu
     return start_for_run(config, env, needed)
 
 
-def _context(config: pytest.Config, env: Environment, environ: Mapping[str, str],
-             gates: list[str]) -> runmod.RunContext:
+def _context(
+    config: pytest.Config, env: Environment, environ: Mapping[str, str], gates: list[str]
+) -> runmod.RunContext:
     started = runmod.utc_now()
     version, version_source = options.resolve(config, "wg_version", dict(environ))
     if not version:
@@ -177,12 +181,18 @@ def _context(config: pytest.Config, env: Environment, environ: Mapping[str, str]
         root_path = Path.cwd() / root_path
     run_dir = create_run_dir(root_path, str(version), env.name, gates, started)
     return runmod.RunContext(
-        run_id=runmod.new_run_id(), version=str(version), version_source=version_source,
-        commit=str(commit), commit_source=commit_source,
-        tester=runmod.tester(tester_option, environ), started_at=runmod.iso(started),
-        now=runmod.iso(now), approvals=approvals,
+        run_id=runmod.new_run_id(),
+        version=str(version),
+        version_source=version_source,
+        commit=str(commit),
+        commit_source=commit_source,
+        tester=runmod.tester(tester_option, environ),
+        started_at=runmod.iso(started),
+        now=runmod.iso(now),
+        approvals=approvals,
         allow_destructive=bool(config.getoption("wg_allow_destructive")),
-        run_dir=str(run_dir), gates=tuple(gates),
+        run_dir=str(run_dir),
+        gates=tuple(gates),
     )
 
 

@@ -7,9 +7,17 @@ from collections.abc import Sequence
 from pytest_wimmelgate.core.verdict import Verdict
 
 
-def verdict_lines(*, gates: Sequence[str], environment: str, environment_source: str,
-                  version: str, commit: str, verdict: Verdict, run_dir: str,
-                  waivers: Sequence[dict[str, str]]) -> list[tuple[str, dict[str, bool]]]:
+def verdict_lines(
+    *,
+    gates: Sequence[str],
+    environment: str,
+    environment_source: str,
+    version: str,
+    commit: str,
+    verdict: Verdict,
+    run_dir: str,
+    waivers: Sequence[dict[str, str]],
+) -> list[tuple[str, dict[str, bool]]]:
     """Lines with terminal markup flags, ready for ``TerminalWriter.line``."""
     go = verdict.go
     rows = [
@@ -20,9 +28,7 @@ def verdict_lines(*, gates: Sequence[str], environment: str, environment_source:
         ("run folder", run_dir),
     ]
     width = max(len(k) for k, _ in rows)
-    lines: list[tuple[str, dict[str, bool]]] = [
-        (f"{key.ljust(width)}  {value}", {}) for key, value in rows
-    ]
+    lines: list[tuple[str, dict[str, bool]]] = [(f"{key.ljust(width)}  {value}", {}) for key, value in rows]
     for finding in verdict.findings:
         mark = {"red": True} if finding.level == "NO-GO" else {"yellow": True}
         lines.append((f"{finding.level:<5}  {finding.check:<8} {finding.text}", mark))

@@ -30,10 +30,17 @@ class CheckRecord:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "nodeid": self.nodeid, "gates": list(self.gates), "outcome": self.outcome,
-            "severity": self.severity, "required": self.required, "reason": self.reason,
-            "category": self.category, "duration_s": round(self.duration_s, 3),
-            "safety_skip": self.safety_skip, "waiver": self.waiver,
+            "id": self.id,
+            "nodeid": self.nodeid,
+            "gates": list(self.gates),
+            "outcome": self.outcome,
+            "severity": self.severity,
+            "required": self.required,
+            "reason": self.reason,
+            "category": self.category,
+            "duration_s": round(self.duration_s, 3),
+            "safety_skip": self.safety_skip,
+            "waiver": self.waiver,
         }
 
 
@@ -99,9 +106,7 @@ def decide(records: Iterable[CheckRecord], *, no_selection_reason: str = "") -> 
             elif record.waiver:
                 waivers[label] = record.waiver
             elif record.required:
-                findings.append(
-                    Finding(NO_GO, label, f"required check did not run: {record.reason or 'skipped'}")
-                )
+                findings.append(Finding(NO_GO, label, f"required check did not run: {record.reason or 'skipped'}"))
     if not checks:
         findings.append(Finding(NO_GO, "selection", no_selection_reason or "no check selected"))
     verdict = NO_GO if any(f.level == NO_GO for f in findings) else GO

@@ -167,9 +167,7 @@ def validate_rule_document(document: Any, source: str) -> list[RuleGroup]:
             raw_rules = []
         if not isinstance(raw_rules, list):
             raise ConfigError(source, f"{here}.rules", "a list of rules")
-        rules = tuple(
-            _validate_rule(rule, source, f"{here}.rules[{ri}]", name) for ri, rule in enumerate(raw_rules)
-        )
+        rules = tuple(_validate_rule(rule, source, f"{here}.rules[{ri}]", name) for ri, rule in enumerate(raw_rules))
         groups.append(RuleGroup(name=name, file=source, interval_s=interval, rules=rules))
     return groups
 
@@ -216,14 +214,10 @@ def _duration(entry: Mapping[str, Any], key: str, source: str, here: str, what: 
         return parse_duration(entry[key])
     except ValueError:
         suffix = f" {what}" if what else ""
-        raise ConfigError(
-            source, f"{here}.{key}", f"a Prometheus duration such as 30s, 5m, 1h{suffix}"
-        ) from None
+        raise ConfigError(source, f"{here}.{key}", f"a Prometheus duration such as 30s, 5m, 1h{suffix}") from None
 
 
-def _string_map(
-    value: Any, source: str, here: str, *, label_names: bool = False, what: str = ""
-) -> dict[str, str]:
+def _string_map(value: Any, source: str, here: str, *, label_names: bool = False, what: str = "") -> dict[str, str]:
     suffix = f" {what}" if what else ""
     if value is None:
         return {}
@@ -323,14 +317,10 @@ def expected_rules(
             raise ConfigError(source, here, "a mapping with threshold, unit, window, labels")
         for key in entry:
             if key not in allowed:
-                raise ConfigError(
-                    source, f"{here}.{key}", f"no such key; allowed: {', '.join(sorted(allowed))}"
-                )
+                raise ConfigError(source, f"{here}.{key}", f"no such key; allowed: {', '.join(sorted(allowed))}")
         threshold = entry.get("threshold")
         if threshold is not None and (
-            isinstance(threshold, bool)
-            or not isinstance(threshold, (int, float))
-            or not math.isfinite(threshold)
+            isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold)
         ):
             raise ConfigError(source, f"{here}.threshold", "a finite number")
         unit = entry.get("unit")
@@ -485,9 +475,7 @@ def expected_routing(
             raise ConfigError(source, here, "a mapping with labels and require")
         for key in entry:
             if key not in allowed:
-                raise ConfigError(
-                    source, f"{here}.{key}", f"no such key; allowed: {', '.join(sorted(allowed))}"
-                )
+                raise ConfigError(source, f"{here}.{key}", f"no such key; allowed: {', '.join(sorted(allowed))}")
         labels = _string_map(entry.get("labels"), source, f"{here}.labels", label_names=True)
         if not labels:
             raise ConfigError(source, f"{here}.labels", "the labels of a sample alert, e.g. {severity: P1}")
@@ -603,9 +591,7 @@ def match_routes(route: Mapping[str, Any], labels: Mapping[str, str]) -> list[Ro
     return _match(route, labels, "route", "")
 
 
-def _match(
-    route: Mapping[str, Any], labels: Mapping[str, str], path: str, parent_receiver: str
-) -> list[RouteMatch]:
+def _match(route: Mapping[str, Any], labels: Mapping[str, str], path: str, parent_receiver: str) -> list[RouteMatch]:
     if not all(m.matches(labels) for m in route_matchers(route, path)):
         return []
     receiver = str(route.get("receiver") or parent_receiver)
@@ -639,9 +625,7 @@ def _receivers(config: Mapping[str, Any]) -> dict[str, _Receiver]:
             if isinstance(key, str) and key.endswith("_configs") and value
         )
         channels = tuple(
-            str(slack.get("channel", ""))
-            for slack in entry.get("slack_configs") or ()
-            if isinstance(slack, Mapping)
+            str(slack.get("channel", "")) for slack in entry.get("slack_configs") or () if isinstance(slack, Mapping)
         )
         receivers[name] = _Receiver(name, kinds, channels)
     return receivers

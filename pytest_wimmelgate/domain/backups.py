@@ -561,8 +561,10 @@ def _s3_section(value: Any, source: str, path: str, default: S3Location | None) 
     timeout = value.get("timeout_s", DEFAULT_TIMEOUT_S)
     _need(
         isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and 0 < timeout <= 60,
-        source, f"{path}.timeout_s", "seconds between 0 and 60",
-    )  # fmt: skip
+        source,
+        f"{path}.timeout_s",
+        "seconds between 0 and 60",
+    )
     location = S3Location(
         bucket=str(bucket),
         prefix=texts["prefix"] or "",
@@ -595,8 +597,10 @@ def parse_backup_settings(section: Mapping[str, Any] | None, source: str) -> Bac
     hours = section.get("max_age_hours", 24)
     _need(
         isinstance(hours, (int, float)) and not isinstance(hours, bool) and hours > 0,
-        source, f"{SECTION}.max_age_hours", "a positive number of hours",
-    )  # fmt: skip
+        source,
+        f"{SECTION}.max_age_hours",
+        "a positive number of hours",
+    )
     tz = section.get("timezone", "UTC")
     try:
         ZoneInfo(str(tz))
@@ -636,8 +640,10 @@ def parse_backup_settings(section: Mapping[str, Any] | None, source: str) -> Bac
     days_age = restore.get("max_age_days", 30)
     _need(
         isinstance(days_age, (int, float)) and not isinstance(days_age, bool) and days_age > 0,
-        source, f"{SECTION}.restore.max_age_days", "a positive number of days",
-    )  # fmt: skip
+        source,
+        f"{SECTION}.restore.max_age_days",
+        "a positive number of days",
+    )
     return BackupSettings(
         source=source,
         location=location,

@@ -253,9 +253,11 @@ def check_window(cal: Calendar, now_utc: datetime, approvals: Sequence[Approval]
     }
     if not cal.windows:
         return CalendarResult(
-            "CW-1", True, "no release windows configured for this environment: any time allowed",
+            "CW-1",
+            True,
+            "no release windows configured for this environment: any time allowed",
             details=details,
-        )  # fmt: skip
+        )
     span = in_window(cal, now_utc)
     if span is not None:
         details["window"] = span.describe()
@@ -323,8 +325,11 @@ def check_freeze(cal: Calendar, now_utc: datetime, approvals: Sequence[Approval]
             used=(incidents[0], on_call[0]),
             details=details,
         )
-    missing = [f"{role}:{what}" for role, what, found in (
-        (INCIDENT, "REF", incidents), (ON_CALL, "NAME", on_call)) if not found]  # fmt: skip
+    missing = [
+        f"{role}:{what}"
+        for role, what, found in ((INCIDENT, "REF", incidents), (ON_CALL, "NAME", on_call))
+        if not found
+    ]
     return CalendarResult(
         "CW-2",
         False,

@@ -72,9 +72,12 @@ def check_entry(path: str | Path, version: str) -> ChangelogResult:
     details: dict[str, Any] = {"changelog": source, "version": version}
     if wanted.lower() in _UNKNOWN:
         return ChangelogResult(
-            "PF-2", False, f"version under test is unknown ({version or 'empty'}): set --wg-version",
-            Category.CONFIG, details,
-        )  # fmt: skip
+            "PF-2",
+            False,
+            f"version under test is unknown ({version or 'empty'}): set --wg-version",
+            Category.CONFIG,
+            details,
+        )
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:

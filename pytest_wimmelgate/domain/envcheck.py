@@ -80,18 +80,59 @@ _MARKED_NAME = re.compile(r"HOST|BUCKET|DATABASE|(^|_)DB($|_)", re.IGNORECASE)
 
 PLACEHOLDERS = frozenset(
     {
-        "changeme", "changeit", "secret", "password", "passwd", "yoursecrethere",
-        "yoursecret", "mysecret", "supersecret", "secretkey", "authsecret", "token",
-        "apikey", "default", "example", "test", "testing", "dummy", "placeholder",
-        "replaceme", "todo", "tbd", "fixme", "none", "null", "undefined", "empty",
-        "abc", "abcdef", "abcdefgh", "letmein", "admin", "qwerty", "foobar", "foo", "bar",
+        "changeme",
+        "changeit",
+        "secret",
+        "password",
+        "passwd",
+        "yoursecrethere",
+        "yoursecret",
+        "mysecret",
+        "supersecret",
+        "secretkey",
+        "authsecret",
+        "token",
+        "apikey",
+        "default",
+        "example",
+        "test",
+        "testing",
+        "dummy",
+        "placeholder",
+        "replaceme",
+        "todo",
+        "tbd",
+        "fixme",
+        "none",
+        "null",
+        "undefined",
+        "empty",
+        "abc",
+        "abcdef",
+        "abcdefgh",
+        "letmein",
+        "admin",
+        "qwerty",
+        "foobar",
+        "foo",
+        "bar",
     }
-)  # fmt: skip
+)
 #: placeholder words that mark a value even inside a longer text (normalised, see below).
 _PLACEHOLDER_PARTS = (
-    "changeme", "replaceme", "yoursecret", "placeholder", "secrethere", "insertyour",
-    "putyour", "notasecret", "notsecret", "example", "dummy", "xxxxx",
-)  # fmt: skip
+    "changeme",
+    "replaceme",
+    "yoursecret",
+    "placeholder",
+    "secrethere",
+    "insertyour",
+    "putyour",
+    "notasecret",
+    "notsecret",
+    "example",
+    "dummy",
+    "xxxxx",
+)
 _TEMPLATE = re.compile(r"^\s*(<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%[A-Za-z_]+%)\s*$")
 
 

@@ -306,9 +306,11 @@ def check_down_migrations(
     if problems:
         category = Category.CONFIG if plan_problem and not (no_down or no_up) else Category.PRODUCT
         return MigrationResult("PF-3", False, "; ".join(problems), category, details)
-    count = f"{len(scanned)} migrations in {folder} have up and down" if scanned else (
-        f"no migration files match {glob} in {folder}"
-    )  # fmt: skip
+    count = (
+        f"{len(scanned)} migrations in {folder} have up and down"
+        if scanned
+        else (f"no migration files match {glob} in {folder}")
+    )
     return MigrationResult("PF-3", True, f"{count}; backup plan {backup_plan}", None, details)
 
 
@@ -448,9 +450,16 @@ def parse_migration_settings(section: Mapping[str, Any] | None, source: str) -> 
     if section is None:
         raise NotConfigured(SECTION)
     keys = (
-        "folder", "glob", "collection", "uri_variable", "database", "backup_plan",
-        "previous_files", "previous_ref", "timeout_s",
-    )  # fmt: skip
+        "folder",
+        "glob",
+        "collection",
+        "uri_variable",
+        "database",
+        "backup_plan",
+        "previous_files",
+        "previous_ref",
+        "timeout_s",
+    )
     if not isinstance(section, Mapping):
         raise ConfigError(source, SECTION, "a mapping")
     for k in section:

@@ -173,5 +173,6 @@ def check_staging_go(
             details=details,
             summary_path=path,
         )
-    return EvidenceResult("GL-5", True, f"{gate} GO for {version} @ {commit}: {path}{note}", details=details,
-                          summary_path=path)
+    return EvidenceResult(
+        "GL-5", True, f"{gate} GO for {version} @ {commit}: {path}{note}", details=details, summary_path=path
+    )

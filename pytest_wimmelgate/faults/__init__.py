@@ -34,16 +34,16 @@ def blocked(provider: FaultProvider, target: str) -> Iterator[None]:
         provider.unblock(target)
 
 
-def make_provider(settings: Mapping[str, Any], *, source: str,
-                  sandbox_info: Mapping[str, Any] | None) -> FaultProvider:
+def make_provider(settings: Mapping[str, Any], *, source: str, sandbox_info: Mapping[str, Any] | None) -> FaultProvider:
     """The provider named by the environment's ``faults.provider``."""
     kind = settings.get("provider", "sandbox")
     if kind == "sandbox":
         from pytest_wimmelgate.faults.sandbox import SandboxFaults
 
         if sandbox_info is None:
-            raise ConfigError(source, "faults.provider",
-                              "'sandbox' needs a sandbox started by this run or SANDBOX_INFO")
+            raise ConfigError(
+                source, "faults.provider", "'sandbox' needs a sandbox started by this run or SANDBOX_INFO"
+            )
         return SandboxFaults(sandbox_info)
     if kind == "command":
         from pytest_wimmelgate.faults.command import CommandFaults

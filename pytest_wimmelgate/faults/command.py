@@ -34,12 +34,16 @@ class CommandFaults:
     def _run(self, action: str, target: str) -> None:
         command = str(self._settings[action]).replace("{target}", shlex.quote(target))
         try:
-            done = subprocess.run(command, shell=True, capture_output=True, text=True,
-                                  timeout=self._timeout, check=False)
+            done = subprocess.run(
+                command, shell=True, capture_output=True, text=True, timeout=self._timeout, check=False
+            )
         except subprocess.TimeoutExpired:
-            raise CheckFailed(Category.INFRASTRUCTURE,
-                              f"fault command '{action}' did not finish within {self._timeout:g} s") from None
+            raise CheckFailed(
+                Category.INFRASTRUCTURE, f"fault command '{action}' did not finish within {self._timeout:g} s"
+            ) from None
         if done.returncode != 0:
-            raise CheckFailed(Category.INFRASTRUCTURE,
-                              f"fault command '{action}' exited {done.returncode}",
-                              {"stderr": done.stderr[-2000:], "stdout": done.stdout[-2000:]})
+            raise CheckFailed(
+                Category.INFRASTRUCTURE,
+                f"fault command '{action}' exited {done.returncode}",
+                {"stderr": done.stderr[-2000:], "stdout": done.stdout[-2000:]},
+            )

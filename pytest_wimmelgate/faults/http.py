@@ -30,5 +30,12 @@ class HttpFaults:
 
     def _post(self, action: str, target: str) -> None:
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
-        call("POST", self._url, json={"action": action, "target": target}, headers=headers,
-             timeout=self._timeout, expect=(200, 201, 202, 204), what=f"fault hook {action} {target}")
+        call(
+            "POST",
+            self._url,
+            json={"action": action, "target": target},
+            headers=headers,
+            timeout=self._timeout,
+            expect=(200, 201, 202, 204),
+            what=f"fault hook {action} {target}",
+        )

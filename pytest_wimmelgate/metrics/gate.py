@@ -43,8 +43,13 @@ class WatchSettings:
             raise ConfigError(source, "metrics.watch", "durations like 0, 30s, 10m") from None
         if interval <= 0:
             raise ConfigError(source, "metrics.watch.interval", "a positive duration such as 30s")
-        return cls(duration, interval, int(mapping.get("failure_limit", 0)),
-                   int(mapping.get("inconclusive_limit", 0)), int(mapping.get("consecutive_error_limit", 4)))
+        return cls(
+            duration,
+            interval,
+            int(mapping.get("failure_limit", 0)),
+            int(mapping.get("inconclusive_limit", 0)),
+            int(mapping.get("consecutive_error_limit", 4)),
+        )
 
 
 @dataclass
@@ -72,18 +77,29 @@ class MetricSource:
 
         where = f"active sampling of {self.backend_url} (no Prometheus configured)"
         if objective.sli.name not in SAMPLED_SLIS:
-            return slo.judge(objective, [], endpoint=where,
-                             query=f"{objective.sli.name} needs Prometheus (metrics.prometheus_url)")
+            return slo.judge(
+                objective, [], endpoint=where, query=f"{objective.sli.name} needs Prometheus (metrics.prometheus_url)"
+            )
         path = self.readiness_path if objective.sli.name == "readiness_failure_pct" else self.health_path
-        result = sampler.sample(self.backend_url.rstrip("/") + path,
-                                requests=int(self.sampling.get("requests", 100)),
-                                concurrency=int(self.sampling.get("concurrency", 4)),
-                                timeout=self.timeout_s)
+        result = sampler.sample(
+            self.backend_url.rstrip("/") + path,
+            requests=int(self.sampling.get("requests", 100)),
+            concurrency=int(self.sampling.get("concurrency", 4)),
+            timeout=self.timeout_s,
+        )
         values = result.sli_values()
-        value = values.get("error_rate_5xx_pct") if objective.sli.name == "readiness_failure_pct" else (
-            values.get(objective.sli.name))
-        return slo.judge(objective, [] if value is None else [float(value)], endpoint=where,
-                         query=f"{result.sent} requests to {path}", raw=result.evidence())
+        value = (
+            values.get("error_rate_5xx_pct")
+            if objective.sli.name == "readiness_failure_pct"
+            else (values.get(objective.sli.name))
+        )
+        return slo.judge(
+            objective,
+            [] if value is None else [float(value)],
+            endpoint=where,
+            query=f"{result.sent} requests to {path}",
+            raw=result.evidence(),
+        )
 
 
 def objectives(env: Environment, group: str) -> dict[str, slo.Objective]:
@@ -106,14 +122,21 @@ def source_for(env: Environment) -> MetricSource:
     )
 
 
-def watch_all(targets: Mapping[str, slo.Objective], measure: Callable[[slo.Objective], slo.Evaluation],
-              settings: WatchSettings) -> dict[str, watch.WatchResult]:
+def watch_all(
+    targets: Mapping[str, slo.Objective], measure: Callable[[slo.Objective], slo.Evaluation], settings: WatchSettings
+) -> dict[str, watch.WatchResult]:
     """One watch per objective, all at once; returns each objective's result."""
+
     def run(objective: slo.Objective) -> watch.WatchResult:
-        return watch.watch([objective], measure, interval_s=settings.interval_s,
-                           duration_s=settings.duration_s, failure_limit=settings.failure_limit,
-                           inconclusive_limit=settings.inconclusive_limit,
-                           consecutive_error_limit=settings.consecutive_error_limit)
+        return watch.watch(
+            [objective],
+            measure,
+            interval_s=settings.interval_s,
+            duration_s=settings.duration_s,
+            failure_limit=settings.failure_limit,
+            inconclusive_limit=settings.inconclusive_limit,
+            consecutive_error_limit=settings.consecutive_error_limit,
+        )
 
     if not targets:
         return {}

@@ -110,8 +110,7 @@ class SampleResult:
         top = max(hist.values(), default=0) or 1
         label_w = max(len(k) for k in hist)
         return "\n".join(
-            f"{label:>{label_w}} {count:>7} {'#' * round(width * count / top)}"
-            for label, count in hist.items()
+            f"{label:>{label_w}} {count:>7} {'#' * round(width * count / top)}" for label, count in hist.items()
         )
 
     def sli_values(self) -> dict[str, float | None]:

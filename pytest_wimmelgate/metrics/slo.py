@@ -96,8 +96,7 @@ DEFAULT_SLIS: Mapping[str, SLI] = {
     for sli in (
         SLI(
             "latency_p95_ms",
-            "histogram_quantile(0.95, sum by (le) "
-            "(rate(http_request_duration_seconds_bucket[$window]))) * 1000",
+            "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[$window]))) * 1000",
             "ms",
             "p95 latency",
         ),
@@ -127,8 +126,7 @@ DEFAULT_SLIS: Mapping[str, SLI] = {
         ),
         SLI(
             "mongodb_latency_p95_ms",
-            "histogram_quantile(0.95, sum by (le) "
-            "(rate(mongodb_command_duration_seconds_bucket[$window]))) * 1000",
+            "histogram_quantile(0.95, sum by (le) (rate(mongodb_command_duration_seconds_bucket[$window]))) * 1000",
             "ms",
             "MongoDB p95 latency",
         ),
@@ -165,9 +163,7 @@ class Objective:
 
     def describe(self) -> str:
         """``p95 latency < 400 ms over 5m``."""
-        return (
-            f"{self.sli.label} {self.comparison} {_num(self.limit)}{_unit(self.sli.unit)} over {self.window}"
-        )
+        return f"{self.sli.label} {self.comparison} {_num(self.limit)}{_unit(self.sli.unit)} over {self.window}"
 
 
 @dataclass(frozen=True)
@@ -389,9 +385,7 @@ def objectives_from_mapping(
         here = f"{key_path}.{oid}"
         if not isinstance(entry, Mapping):
             raise ConfigError(source, here, "a mapping with sli, comparison, limit, window")
-        _no_unknown_keys(
-            entry, {"sli", "comparison", "limit", "window", "query", "unit", "title"}, source, here
-        )
+        _no_unknown_keys(entry, {"sli", "comparison", "limit", "window", "query", "unit", "title"}, source, here)
         name = entry.get("sli", oid if str(oid) in known else None)
         if not isinstance(name, str) or not name:
             raise ConfigError(source, f"{here}.sli", f"an SLI name, one of {sorted(known)}")
@@ -418,9 +412,7 @@ def objectives_from_mapping(
             if parse_duration(window) <= 0:
                 raise ValueError("zero window")
         except ValueError:
-            raise ConfigError(
-                source, f"{here}.window", "a positive Prometheus duration such as 30s, 5m, 1h"
-            ) from None
+            raise ConfigError(source, f"{here}.window", "a positive Prometheus duration such as 30s, 5m, 1h") from None
         objectives.append(Objective(str(oid), sli, str(comparison), float(limit), window))
     return objectives
 
@@ -428,9 +420,7 @@ def objectives_from_mapping(
 def _no_unknown_keys(entry: Mapping[str, Any], allowed: set[str], source: str, here: str) -> None:
     unknown = sorted(str(k) for k in entry if k not in allowed)
     if unknown:
-        raise ConfigError(
-            source, f"{here}.{unknown[0]}", f"unknown key; allowed: {', '.join(sorted(allowed))}"
-        )
+        raise ConfigError(source, f"{here}.{unknown[0]}", f"unknown key; allowed: {', '.join(sorted(allowed))}")
 
 
 def _opt_str(entry: Mapping[str, Any], key: str, source: str, here: str) -> str | None:

@@ -77,9 +77,7 @@ class WatchResult:
         for m in self.measurements:
             ev = m.evaluation
             value = "" if ev.value is None else f"{ev.value:.4g}"
-            lines.append(
-                f"{m.round:>5}  {m.at_s:>8.1f}  {ev.objective_id:<8} {ev.verdict:<8} {value:>12}  {ev.reason}"
-            )
+            lines.append(f"{m.round:>5}  {m.at_s:>8.1f}  {ev.objective_id:<8} {ev.verdict:<8} {value:>12}  {ev.reason}")
         return "\n".join(lines)
 
     def evidence(self) -> dict[str, Any]:
@@ -92,8 +90,7 @@ class WatchResult:
             "limits": dict(self.limits),
             "counts": {k: dict(v) for k, v in self.counts.items()},
             "measurements": [
-                {"round": m.round, "at_s": round(m.at_s, 3), **m.evaluation.evidence()}
-                for m in self.measurements
+                {"round": m.round, "at_s": round(m.at_s, 3), **m.evaluation.evidence()} for m in self.measurements
             ],
         }
 
@@ -165,9 +162,7 @@ def watch(
             measurements.append(m)
             if observer is not None:
                 observer(m)
-            stop = _count(
-                tallies[objective.id], m, failure_limit, inconclusive_limit, consecutive_error_limit
-            )
+            stop = _count(tallies[objective.id], m, failure_limit, inconclusive_limit, consecutive_error_limit)
             if stop is not None:
                 break
         rounds += 1
@@ -202,9 +197,7 @@ def watch(
         oid = never[0]
         tally = tallies[oid]
         verdict = ERROR if tally.no_data == 0 else NO_DATA
-        category = (
-            last[oid].evaluation.category or Category.INFRASTRUCTURE if verdict == ERROR else Category.NO_DATA
-        )
+        category = last[oid].evaluation.category or Category.INFRASTRUCTURE if verdict == ERROR else Category.NO_DATA
         reason = (
             f"{oid}: no conclusive measurement in {rounds} rounds over {elapsed:.0f} s"
             f" ({tally.no_data} no data, {tally.errors} errors); last: "

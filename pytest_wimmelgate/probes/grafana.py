@@ -286,9 +286,7 @@ def render_panel_png(
             what=label,
         )
         if answer.status in _NO_RENDERER:
-            excerpt = SecretSet.of(secrets).redact(
-                " ".join(answer.body[:200].decode("utf-8", "replace").split())
-            )
+            excerpt = SecretSet.of(secrets).redact(" ".join(answer.body[:200].decode("utf-8", "replace").split()))
             return PanelImage(
                 request=f"GET {target}",
                 status=answer.status,

@@ -68,13 +68,9 @@ def call(
     try:
         response = sender.request(method, url, timeout=timeout, **kwargs)
     except requests.Timeout:
-        raise ProbeError(
-            Category.INFRASTRUCTURE, f"{label}: no answer within {timeout:g} s (timeout)"
-        ) from None
+        raise ProbeError(Category.INFRASTRUCTURE, f"{label}: no answer within {timeout:g} s (timeout)") from None
     except requests.ConnectionError as exc:
-        raise ProbeError(
-            Category.INFRASTRUCTURE, f"{label}: unreachable ({_short(exc)})"
-        ) from None
+        raise ProbeError(Category.INFRASTRUCTURE, f"{label}: unreachable ({_short(exc)})") from None
     except requests.RequestException as exc:
         raise ProbeError(Category.INFRASTRUCTURE, f"{label}: {_short(exc)}") from None
     answer = HttpAnswer(
@@ -118,8 +114,9 @@ def json_body(answer: HttpAnswer, label: str) -> Any:
 
 def shape_error(answer: HttpAnswer, label: str, expected: str) -> ProbeError:
     """A well-formed answer of the wrong shape: the system is not what the probe expects."""
-    return ProbeError(Category.INFRASTRUCTURE, f"{label}: HTTP {answer.status} answer is not {expected}",
-                      answer.evidence())
+    return ProbeError(
+        Category.INFRASTRUCTURE, f"{label}: HTTP {answer.status} answer is not {expected}", answer.evidence()
+    )
 
 
 @contextmanager

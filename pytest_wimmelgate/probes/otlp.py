@@ -64,9 +64,7 @@ class OtlpExport:
 
     def evidence(self) -> dict[str, Any]:
         partial = (
-            {"rejected_spans": self.rejected_spans, "error_message": self.partial_message}
-            if self.partial
-            else None
+            {"rejected_spans": self.rejected_spans, "error_message": self.partial_message} if self.partial else None
         )
         return {
             "request": f"POST {self.url}",

@@ -129,8 +129,7 @@ def oncall_now(
             when = f"at {moment.isoformat()}" if moment else "now"
             raise ProbeError(
                 Category.PRODUCT,
-                f"no one on call for schedule {schedule_id} {when}"
-                f" (PagerDuty GET {first}: no on-call entries)",
+                f"no one on call for schedule {schedule_id} {when} (PagerDuty GET {first}: no on-call entries)",
                 result.evidence(),
             )
         return result
@@ -149,9 +148,7 @@ def _entry(item: Any, schedule_id: str, answer: HttpAnswer, label: str) -> OnCal
         user_id=str(user.get("id", "")),
         user=str(user.get("summary") or user.get("name") or user.get("id") or "?"),
         escalation_level=level if isinstance(level, int) else None,
-        escalation_policy=str(policy.get("summary") or policy.get("id"))
-        if isinstance(policy, dict)
-        else None,
+        escalation_policy=str(policy.get("summary") or policy.get("id")) if isinstance(policy, dict) else None,
         start=item.get("start") if isinstance(item.get("start"), str) else None,
         end=item.get("end") if isinstance(item.get("end"), str) else None,
     )

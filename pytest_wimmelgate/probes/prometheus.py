@@ -271,8 +271,7 @@ def _parse_result(endpoint: str, promql: str, data: Any, envelope: Mapping[str, 
             samples = (Sample({}, *_point(result)),)
         elif result_type == "matrix":
             series = tuple(
-                Series(dict(item.get("metric") or {}), tuple(_point(p) for p in item["values"]))
-                for item in result
+                Series(dict(item.get("metric") or {}), tuple(_point(p) for p in item["values"])) for item in result
             )
         elif result_type != "string":
             raise ValueError(f"unknown resultType {result_type!r}")

@@ -27,9 +27,18 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "BackendProcess", "Sandbox", "SandboxError", "SandboxInfo", "database_pid",
-    "pause_database", "pause_s3", "restart_database", "resume_database", "resume_s3",
-    "run_foreground", "start_backend",
+    "BackendProcess",
+    "Sandbox",
+    "SandboxError",
+    "SandboxInfo",
+    "database_pid",
+    "pause_database",
+    "pause_s3",
+    "restart_database",
+    "resume_database",
+    "resume_s3",
+    "run_foreground",
+    "start_backend",
 ]
 
 

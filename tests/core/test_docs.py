@@ -16,7 +16,8 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def test_generated_table_is_current(table: str) -> None:
     text = README.read_text(encoding="utf-8")
     assert reference.embedded(text, table) == reference.RENDERERS[table](), (
-        f"README table {table!r} is stale: run python -m pytest_wimmelgate.catalogue.reference")
+        f"README table {table!r} is stale: run python -m pytest_wimmelgate.catalogue.reference"
+    )
 
 
 def test_environment_reference_names_every_schema_key() -> None:

@@ -20,25 +20,34 @@ def test_health(wg_env): assert wg_env.get("backend.base_url")
 def bad_run(pytester: pytest.Pytester, text: str, *extra: str) -> pytest.RunResult:
     pytester.makefile(".yaml", env=text)
     pytester.makepyfile(CHECK)
-    return pytester.runpytest("-p", "no:cacheprovider", "--wg-env", "env.yaml", "--wg-release-dir",
-                              "rel", "-m", "staging_gate", *extra)
+    return pytester.runpytest(
+        "-p", "no:cacheprovider", "--wg-env", "env.yaml", "--wg-release-dir", "rel", "-m", "staging_gate", *extra
+    )
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("name: x\nbackend: [unclosed\n", "*env.yaml: line * column *: valid YAML*"),
-    ("name: x\nbakend: {base_url: http://a}\n", "*env.yaml: (top level): unknown key 'bakend'*"),
-    ("name: x\nbackend: {base_url: http://a, timeout_s: soon}\n",
-     "*env.yaml: backend.timeout_s: expected number, got str*"),
-    ("name: x\nwaivers: [{id: SG-9}]\n", "*env.yaml: waivers?0?: expected 'reason' is a required property*"),
-    ("name: x\nbackend: {base_url: '${WG_TEST_UNSET_URL}'}\n",
-     "*env.yaml: backend.base_url: variable ${WG_TEST_UNSET_URL} is not set*"),
-    ("name: x\nextends: missing.yaml\n", "*env.yaml: extends: an existing file (not found: missing.yaml)*"),
-    ("- a list\n", "*env.yaml: a mapping at top level, got list*"),
-    ("name: x\nmetrics: {timeout_s: 1}\nmetrics: {timeout_s: 2}\n",
-     "*env.yaml: line 3 column 1: valid YAML (found duplicate key 'metrics')*"),
-])
-def test_bad_file_ends_the_run_with_exit_4_and_one_line(pytester: pytest.Pytester, text: str,
-                                                        expected: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name: x\nbackend: [unclosed\n", "*env.yaml: line * column *: valid YAML*"),
+        ("name: x\nbakend: {base_url: http://a}\n", "*env.yaml: (top level): unknown key 'bakend'*"),
+        (
+            "name: x\nbackend: {base_url: http://a, timeout_s: soon}\n",
+            "*env.yaml: backend.timeout_s: expected number, got str*",
+        ),
+        ("name: x\nwaivers: [{id: SG-9}]\n", "*env.yaml: waivers?0?: expected 'reason' is a required property*"),
+        (
+            "name: x\nbackend: {base_url: '${WG_TEST_UNSET_URL}'}\n",
+            "*env.yaml: backend.base_url: variable ${WG_TEST_UNSET_URL} is not set*",
+        ),
+        ("name: x\nextends: missing.yaml\n", "*env.yaml: extends: an existing file (not found: missing.yaml)*"),
+        ("- a list\n", "*env.yaml: a mapping at top level, got list*"),
+        (
+            "name: x\nmetrics: {timeout_s: 1}\nmetrics: {timeout_s: 2}\n",
+            "*env.yaml: line 3 column 1: valid YAML (found duplicate key 'metrics')*",
+        ),
+    ],
+)
+def test_bad_file_ends_the_run_with_exit_4_and_one_line(pytester: pytest.Pytester, text: str, expected: str) -> None:
     result = bad_run(pytester, text)
     assert result.ret == 4
     result.stderr.fnmatch_lines([f"ERROR: {expected}"])
@@ -60,14 +69,16 @@ def test_unresolved_variable_outside_the_selection_is_not_needed(pytester: pytes
         @pytest.mark.check("CW-1")
         def test_window(): pass
     """)
-    result = pytester.runpytest("-p", "no:cacheprovider", "--wg-env", "env.yaml",
-                                "--wg-release-dir", "rel", "-m", "change_window")
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "--wg-env", "env.yaml", "--wg-release-dir", "rel", "-m", "change_window"
+    )
     assert result.ret == 0
 
 
 def test_extends_and_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "base.yaml").write_text(
-        "name: base\nbackend:\n  base_url: ${WG_URL:-http://default}\n  timeout_s: ${WG_T:-2}\n")
+        "name: base\nbackend:\n  base_url: ${WG_URL:-http://default}\n  timeout_s: ${WG_T:-2}\n"
+    )
     (tmp_path / "child.yaml").write_text("extends: base.yaml\nname: child\nprotected: true\n")
     monkeypatch.setenv("WG_T", "3.5")
     env = load(str(tmp_path / "child.yaml"), rootdir=tmp_path)
@@ -91,7 +102,8 @@ def test_shipped_environment_files_are_valid(name: str) -> None:
 
 
 def test_environment_chosen_by_variable_is_shown_in_the_header(
-        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytester.makefile(".yaml", env="name: qa\n")
     pytester.makepyfile("""
         import pytest

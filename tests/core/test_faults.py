@@ -12,8 +12,11 @@ from pytest_wimmelgate.faults import FaultProvider, blocked, make_provider
 
 def _provider(tmp_path: Path) -> FaultProvider:
     flag = tmp_path / "blocked-{target}"
-    return make_provider({"provider": "command", "command": {
-        "block": f"touch {flag}", "unblock": f"rm {flag}"}}, source="env.yaml", sandbox_info=None)
+    return make_provider(
+        {"provider": "command", "command": {"block": f"touch {flag}", "unblock": f"rm {flag}"}},
+        source="env.yaml",
+        sandbox_info=None,
+    )
 
 
 @pytest.mark.parametrize("interruption", [None, CheckFailed, KeyboardInterrupt])

@@ -23,9 +23,10 @@ def _hold(path: str, exclusive: bool, seconds: float, log: str, name: str, delay
 def _run(tmp_path: Path, plan: list[tuple[str, bool, float, float]]) -> list[tuple[float, str, str]]:
     log = tmp_path / "log.txt"
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_hold, args=(str(tmp_path / ".target.lock"), exclusive, seconds,
-                                                   str(log), name, delay))
-               for name, exclusive, seconds, delay in plan]
+    workers = [
+        context.Process(target=_hold, args=(str(tmp_path / ".target.lock"), exclusive, seconds, str(log), name, delay))
+        for name, exclusive, seconds, delay in plan
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:

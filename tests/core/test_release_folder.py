@@ -39,8 +39,9 @@ def test_run_folder_holds_summary_junit_and_allure_results(gate_dir: pytest.Pyte
         @pytest.mark.check("SG-1")
         def test_health(): pass
     """)
-    result = gate_dir.runpytest(*gate_args("-m", "staging_gate", "--wg-version", "1.4.2",
-                                           "--wg-commit", "3f9c2e1", "--wg-tester", "qa-anna"))
+    result = gate_dir.runpytest(
+        *gate_args("-m", "staging_gate", "--wg-version", "1.4.2", "--wg-commit", "3f9c2e1", "--wg-tester", "qa-anna")
+    )
     assert result.ret == 0
     runs = list((gate_dir.path / "rel" / "1.4.2" / "testenv").iterdir())
     assert len(runs) == 1 and runs[0].name.startswith("staging_gate-")
@@ -50,16 +51,22 @@ def test_run_folder_holds_summary_junit_and_allure_results(gate_dir: pytest.Pyte
     props = (results / "environment.properties").read_text()
     assert "environment=testenv" in props and "version=1.4.2" in props and "commit=3f9c2e1" in props
     categories = json.loads((results / "categories.json").read_text())
-    assert {"Infrastructure unreachable", "SLO violated", "Configuration missing",
-            "Product defect", "Advisory"} <= {c["name"] for c in categories}
+    assert {"Infrastructure unreachable", "SLO violated", "Configuration missing", "Product defect", "Advisory"} <= {
+        c["name"] for c in categories
+    }
     assert json.loads((results / "executor.json").read_text())["name"]
-    [test_result] = [r for r in (json.loads(p.read_text()) for p in results.glob("*-result.json"))
-                     if r["name"] == "test_health"]
+    [test_result] = [
+        r for r in (json.loads(p.read_text()) for p in results.glob("*-result.json")) if r["name"] == "test_health"
+    ]
     labels = {(x["name"], x["value"]) for x in test_result["labels"]}
-    assert {("epic", "staging_gate"), ("epic", "prod_smoke"), ("feature", "health"),
-            ("severity", "critical"), ("check", "SG-1")} <= labels
-    assert any("Runbook" in link["name"] and "#22-staging-gate-t-12h" in link["url"]
-               for link in test_result["links"])
+    assert {
+        ("epic", "staging_gate"),
+        ("epic", "prod_smoke"),
+        ("feature", "health"),
+        ("severity", "critical"),
+        ("check", "SG-1"),
+    } <= labels
+    assert any("Runbook" in link["name"] and "#22-staging-gate-t-12h" in link["url"] for link in test_result["links"])
     summary = run_summary(gate_dir)
     assert (summary["tester"], summary["version"], summary["commit"]) == ("qa-anna", "1.4.2", "3f9c2e1")
     assert summary["started_at"].endswith("Z") and summary["finished_at"] >= summary["started_at"]
@@ -78,12 +85,10 @@ def test_second_run_does_not_overwrite_the_first(gate_dir: pytest.Pytester) -> N
     assert all((run / "gate-summary.json").is_file() for run in runs)
 
 
-def test_secret_never_reaches_terminal_or_any_file(gate_dir: pytest.Pytester,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secret_never_reaches_terminal_or_any_file(gate_dir: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WIMMELWELT_API_TOKEN", SECRET)
     gate_dir.makepyfile(LEAKY)
-    result = gate_dir.runpytest_subprocess(*gate_args("-m", "staging_gate", "-rA", "-l",
-                                                      "--log-level", "INFO"))
+    result = gate_dir.runpytest_subprocess(*gate_args("-m", "staging_gate", "-rA", "-l", "--log-level", "INFO"))
     assert result.ret == 1
     output = result.stdout.str() + result.stderr.str()
     assert "***" in output
@@ -96,8 +101,9 @@ def test_secret_never_reaches_terminal_or_any_file(gate_dir: pytest.Pytester,
     assert "***" in summary["checks"][0]["reason"]
 
 
-def test_release_dir_outside_the_project_as_two_tokens_is_refused(gate_dir: pytest.Pytester,
-                                                                 tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_release_dir_outside_the_project_as_two_tokens_is_refused(
+    gate_dir: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     outside = tmp_path_factory.mktemp("artifacts")
     gate_dir.makepyfile("""
         import pytest
@@ -107,16 +113,18 @@ def test_release_dir_outside_the_project_as_two_tokens_is_refused(gate_dir: pyte
     args = ("-p", "no:cacheprovider", "--wg-env", "env.yaml", "-m", "staging_gate")
     refused = gate_dir.runpytest(*args, "--wg-release-dir", str(outside))
     assert refused.ret == 4
-    refused.stderr.fnmatch_lines([f"ERROR: --wg-release-dir {outside}: pytest took this value for a test path*"
-                                  f"write --wg-release-dir={outside}"])
+    refused.stderr.fnmatch_lines(
+        [f"ERROR: --wg-release-dir {outside}: pytest took this value for a test path*write --wg-release-dir={outside}"]
+    )
     accepted = gate_dir.runpytest(*args, f"--wg-release-dir={outside}")
     assert accepted.ret == 0
     assert list(outside.rglob("gate-summary.json"))
 
 
 @pytest.mark.parametrize("ci", ["", "true"], ids=["local", "generic-ci"])
-def test_runs_without_a_ci_build_number_are_numbered_for_the_trend(gate_dir: pytest.Pytester,
-                                                                   monkeypatch: pytest.MonkeyPatch, ci: str) -> None:
+def test_runs_without_a_ci_build_number_are_numbered_for_the_trend(
+    gate_dir: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ci: str
+) -> None:
     for name in ("GITHUB_ACTIONS", "GITLAB_CI", "BUILD_NUMBER"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CI", ci)

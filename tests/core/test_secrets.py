@@ -6,11 +6,13 @@ from pytest_wimmelgate.config.secrets import MASK, SecretSet
 
 
 def test_secret_named_variables_and_uri_credentials_are_hidden() -> None:
-    secrets = SecretSet.collect({
-        "AUTH_SECRET": "q7W!x9Zr2#Lm4Vb8",
-        "MONGODB_URI": "mongodb://app:Db-Pw-7f3K@db.example/wimmelwelt_prod",
-        "LOG_LEVEL": "info",
-    })
+    secrets = SecretSet.collect(
+        {
+            "AUTH_SECRET": "q7W!x9Zr2#Lm4Vb8",
+            "MONGODB_URI": "mongodb://app:Db-Pw-7f3K@db.example/wimmelwelt_prod",
+            "LOG_LEVEL": "info",
+        }
+    )
     text = secrets.redact("secret q7W!x9Zr2#Lm4Vb8, uri mongodb://app:Db-Pw-7f3K@db.example, level info")
     assert "q7W!x9Zr2#Lm4Vb8" not in text and "Db-Pw-7f3K" not in text
     assert "level info" in text and MASK in text

@@ -44,7 +44,10 @@ def test_failing_blocker_is_no_go_with_its_reason(gate_dir: pytest.Pytester) -> 
     summary = run_summary(gate_dir)
     check = summary["checks"][0]
     assert (check["outcome"], check["severity"], check["category"]) == (
-        "failed", "blocker", "infrastructure unreachable")
+        "failed",
+        "blocker",
+        "infrastructure unreachable",
+    )
     assert summary["reasons"] == ["SG-2: GET http://127.0.0.1:9/readiness: unreachable"]
 
 
@@ -73,8 +76,7 @@ def test_skipped_required_check_is_no_go(gate_dir: pytest.Pytester) -> None:
     """)
     result = gate_dir.runpytest(*gate_args("-m", "staging_gate"))
     assert result.ret == 1
-    assert run_summary(gate_dir)["reasons"] == [
-        "SG-9: required check did not run: not configured: otlp.endpoint"]
+    assert run_summary(gate_dir)["reasons"] == ["SG-9: required check did not run: not configured: otlp.endpoint"]
 
 
 def test_waived_skip_is_go_and_lists_the_waiver(gate_dir: pytest.Pytester) -> None:
@@ -98,8 +100,7 @@ def test_missing_setting_turns_into_a_not_configured_skip(gate_dir: pytest.Pytes
     """)
     result = gate_dir.runpytest(*gate_args("-m", "staging_gate"))
     assert result.ret == 1
-    assert run_summary(gate_dir)["reasons"] == [
-        "SG-10: required check did not run: not configured: grafana.url"]
+    assert run_summary(gate_dir)["reasons"] == ["SG-10: required check did not run: not configured: grafana.url"]
 
 
 def test_empty_selection_is_no_go(gate_dir: pytest.Pytester) -> None:
@@ -127,8 +128,7 @@ def test_same_verdict_with_two_workers(gate_dir: pytest.Pytester) -> None:
     assert serial.ret == parallel.ret == 1
     for key in ("verdict", "counts", "reasons"):
         assert first[key] == second[key]
-    assert [(c["id"], c["outcome"]) for c in first["checks"]] == [
-        (c["id"], c["outcome"]) for c in second["checks"]]
+    assert [(c["id"], c["outcome"]) for c in first["checks"]] == [(c["id"], c["outcome"]) for c in second["checks"]]
 
 
 def test_non_gate_run_stays_plain_pytest(pytester: pytest.Pytester) -> None:
@@ -151,8 +151,9 @@ def test_unknown_check_id_is_a_usage_error(gate_dir: pytest.Pytester) -> None:
 
 
 def test_expired_waiver_no_longer_applies(gate_dir: pytest.Pytester) -> None:
-    gate_dir.makefile(".yaml", env="name: testenv\nwaivers:\n"
-                      "  - {id: SG-9, reason: collector ordered, until: '2026-11-30'}\n")
+    gate_dir.makefile(
+        ".yaml", env="name: testenv\nwaivers:\n  - {id: SG-9, reason: collector ordered, until: '2026-11-30'}\n"
+    )
     gate_dir.makepyfile("""
         import pytest
         @pytest.mark.check("SG-9")

@@ -81,10 +81,22 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log = (work / "secantus.log").open("wb")
     proc = subprocess.Popen(
-        [exe, "--host", "127.0.0.1", "--port", str(port), "--storage-path", ":memory:",
-         "--enable-test-commands", "--config", str(config)],
-        cwd=work, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            exe,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            ":memory:",
+            "--enable-test-commands",
+            "--config",
+            str(config),
+        ],
+        cwd=work,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 20
         while True:

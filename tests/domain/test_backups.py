@@ -124,11 +124,19 @@ def test_gl2_empty_prefix_is_no_data(s3_server: S3Server, bucket: str) -> None:
 def test_gl2_unreachable_s3_is_infrastructure(s3_server: S3Server) -> None:
     port = free_port()
     settings = parse_backup_settings(
-        {"s3": {"bucket": "b", "prefix": "backups/", "endpoint_url": f"http://127.0.0.1:{port}",
-                "region": "eu-central-1", "timeout_s": 0.5, "access_key_variable": "BACKUP_AWS_ACCESS_KEY_ID",
-                "secret_key_variable": "BACKUP_AWS_SECRET_ACCESS_KEY"}},
+        {
+            "s3": {
+                "bucket": "b",
+                "prefix": "backups/",
+                "endpoint_url": f"http://127.0.0.1:{port}",
+                "region": "eu-central-1",
+                "timeout_s": 0.5,
+                "access_key_variable": "BACKUP_AWS_ACCESS_KEY_ID",
+                "secret_key_variable": "BACKUP_AWS_SECRET_ACCESS_KEY",
+            }
+        },
         "env.yaml",
-    )  # fmt: skip
+    )
     result = run_newest_backup(settings, NOW, s3_server.environ)
     assert not result.ok and result.category is Category.INFRASTRUCTURE
     assert result.reason == f"list s3://b/backups/ at http://127.0.0.1:{port}: EndpointConnectionError"
@@ -192,11 +200,23 @@ def restore_settings(s3: S3Server, bucket: str, **restore: Any) -> BackupSetting
 
 
 def test_gl3_and_dr2_pass_with_a_recent_documented_restore(s3_server: S3Server, bucket: str) -> None:
-    put_restore(s3_server, bucket, "restore-tests/2026-10-01.json",
-                {"restored_at": "2026-10-01T10:00:00Z", "backup": "backups/x", "result": "ok"})  # fmt: skip
-    put_restore(s3_server, bucket, "restore-tests/2026-11-24.json", {
-        "restored_at": "2026-11-24T10:00:00Z", "backup": "backups/2026-11-24T03:00:00Z.archive",
-        "result": "ok", "ticket": "https://tickets.example/OPS-812"})  # fmt: skip
+    put_restore(
+        s3_server,
+        bucket,
+        "restore-tests/2026-10-01.json",
+        {"restored_at": "2026-10-01T10:00:00Z", "backup": "backups/x", "result": "ok"},
+    )
+    put_restore(
+        s3_server,
+        bucket,
+        "restore-tests/2026-11-24.json",
+        {
+            "restored_at": "2026-11-24T10:00:00Z",
+            "backup": "backups/2026-11-24T03:00:00Z.archive",
+            "result": "ok",
+            "ticket": "https://tickets.example/OPS-812",
+        },
+    )
     settings = restore_settings(s3_server, bucket)
     gl3 = run_last_restore(settings, NOW, s3_server.environ)
     assert gl3.ok, gl3.reason
@@ -221,8 +241,12 @@ def test_gl3_old_restore_test_fails(s3_server: S3Server, bucket: str) -> None:
 
 def test_gl3_newest_failed_restore_fails(s3_server: S3Server, bucket: str) -> None:
     put_restore(s3_server, bucket, "restore-tests/a.json", {"restored_at": "2026-11-20T10:00:00Z", "result": "ok"})
-    put_restore(s3_server, bucket, "restore-tests/b.json",
-                {"restored_at": "2026-11-27T10:00:00Z", "result": "failed", "ticket": "OPS-900"})  # fmt: skip
+    put_restore(
+        s3_server,
+        bucket,
+        "restore-tests/b.json",
+        {"restored_at": "2026-11-27T10:00:00Z", "result": "failed", "ticket": "OPS-900"},
+    )
     result = run_last_restore(restore_settings(s3_server, bucket), NOW, s3_server.environ)
     assert not result.ok
     assert result.reason == (
@@ -238,16 +262,24 @@ def test_no_restore_record_is_no_data(s3_server: S3Server, bucket: str) -> None:
 
 def test_dr2_needs_a_ticket_link_each_week(s3_server: S3Server, bucket: str) -> None:
     put_restore(s3_server, bucket, "restore-tests/a.json", {"restored_at": "2026-11-26T10:00:00Z", "result": "ok"})
-    put_restore(s3_server, bucket, "restore-tests/b.json",
-                {"restored_at": "2026-11-18T10:00:00Z", "result": "ok", "ticket": "OPS-1"})  # fmt: skip
+    put_restore(
+        s3_server,
+        bucket,
+        "restore-tests/b.json",
+        {"restored_at": "2026-11-18T10:00:00Z", "result": "ok", "ticket": "OPS-1"},
+    )
     one = run_weekly_restore(restore_settings(s3_server, bucket), NOW, s3_server.environ)
     assert not one.ok
     assert one.reason == (
         "no documented successful restore test (result ok, ticket linked) in "
         "2026-11-21T12:00:00Z..2026-11-28T12:00:00Z (successful test without ticket link)"
     )
-    put_restore(s3_server, bucket, "restore-tests/a.json",
-                {"restored_at": "2026-11-26T10:00:00Z", "result": "ok", "ticket": "OPS-2"})  # fmt: skip
+    put_restore(
+        s3_server,
+        bucket,
+        "restore-tests/a.json",
+        {"restored_at": "2026-11-26T10:00:00Z", "result": "ok", "ticket": "OPS-2"},
+    )
     two = run_weekly_restore(restore_settings(s3_server, bucket, weeks=2), NOW, s3_server.environ)
     assert two.ok, two.reason
     three = run_weekly_restore(restore_settings(s3_server, bucket, weeks=3), NOW, s3_server.environ)
@@ -261,18 +293,25 @@ def test_dr2_needs_a_ticket_link_each_week(s3_server: S3Server, bucket: str) -> 
 def test_restore_records_in_mongodb(mongo_uri: str, s3_server: S3Server, unique: str) -> None:
     client: Any = pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=3000)
     try:
-        client[unique]["restore_tests"].insert_many([
-            {"restored_at": datetime(2026, 11, 25, 9, 0, tzinfo=UTC), "backup": "backups/x",
-             "result": "ok", "ticket": "https://tickets.example/OPS-7"},
-            {"restored_at": "2026-09-01T09:00:00Z", "result": "ok"},
-        ])  # fmt: skip
+        client[unique]["restore_tests"].insert_many(
+            [
+                {
+                    "restored_at": datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
+                    "backup": "backups/x",
+                    "result": "ok",
+                    "ticket": "https://tickets.example/OPS-7",
+                },
+                {"restored_at": "2026-09-01T09:00:00Z", "result": "ok"},
+            ]
+        )
     finally:
         client.close()
     environ = {**s3_server.environ, "OPS_MONGODB_URI": f"{mongo_uri}/{unique}"}
     settings = settings_for(
-        s3_server, "unused",
+        s3_server,
+        "unused",
         restore={"store": "mongodb", "mongodb": {"uri_variable": "OPS_MONGODB_URI", "database": unique}},
-    )  # fmt: skip
+    )
     gl3 = run_last_restore(settings, NOW, environ)
     assert gl3.ok, gl3.reason
     assert gl3.reason.startswith(
@@ -287,9 +326,10 @@ def test_restore_records_in_mongodb(mongo_uri: str, s3_server: S3Server, unique:
 def test_unreachable_mongodb_is_infrastructure(s3_server: S3Server) -> None:
     port = free_port()
     settings = settings_for(
-        s3_server, "unused",
+        s3_server,
+        "unused",
         restore={"store": "mongodb", "mongodb": {"uri_variable": "OPS_MONGODB_URI", "database": "ops"}},
-    )  # fmt: skip
+    )
     settings = dataclasses.replace(settings, location=S3Location("unused", timeout_s=0.5))
     environ = {"OPS_MONGODB_URI": f"mongodb://ops:Very-Secret-Pw-1@127.0.0.1:{port}/ops"}
     result = run_last_restore(settings, NOW, environ)
@@ -300,9 +340,10 @@ def test_unreachable_mongodb_is_infrastructure(s3_server: S3Server) -> None:
 
 def test_unset_mongodb_variable_is_configuration(s3_server: S3Server) -> None:
     settings = settings_for(
-        s3_server, "unused",
+        s3_server,
+        "unused",
         restore={"store": "mongodb", "mongodb": {"uri_variable": "OPS_MONGODB_URI", "database": "ops"}},
-    )  # fmt: skip
+    )
     result = run_last_restore(settings, NOW, {})
     assert not result.ok and result.category is Category.CONFIG
     assert result.reason == "restore records: variable OPS_MONGODB_URI not set"

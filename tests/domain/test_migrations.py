@@ -118,9 +118,14 @@ def write(folder: Path, files: dict[str, str]) -> Path:
 
 
 def test_pf3_passes_when_every_migration_has_down(tmp_path: Path) -> None:
-    folder = write(tmp_path / "migrations", {
-        "20261101120000-blacklist.js": METHOD_STYLE, "20261110090000-index.js": PROPERTY_STYLE,
-        "README.md": "not a migration"})  # fmt: skip
+    folder = write(
+        tmp_path / "migrations",
+        {
+            "20261101120000-blacklist.js": METHOD_STYLE,
+            "20261110090000-index.js": PROPERTY_STYLE,
+            "README.md": "not a migration",
+        },
+    )
     result = check_down_migrations(folder, backup_plan="https://wiki.example/ops/backup-plan")
     assert result.ok, result.reason
     assert result.reason == (
@@ -129,9 +134,14 @@ def test_pf3_passes_when_every_migration_has_down(tmp_path: Path) -> None:
 
 
 def test_pf3_fails_naming_migrations_without_down(tmp_path: Path) -> None:
-    folder = write(tmp_path / "migrations", {
-        "20261101120000-ok.js": METHOD_STYLE, "20261120120000-storage.js": TEMPLATE_DOWN,
-        "20261121120000-drop-old.js": THROWING_DOWN})  # fmt: skip
+    folder = write(
+        tmp_path / "migrations",
+        {
+            "20261101120000-ok.js": METHOD_STYLE,
+            "20261120120000-storage.js": TEMPLATE_DOWN,
+            "20261121120000-drop-old.js": THROWING_DOWN,
+        },
+    )
     assert missing_down(folder) == ["20261120120000-storage.js", "20261121120000-drop-old.js"]
     result = check_down_migrations(folder, backup_plan="Backup-Plan: Snapshot vor Deploy, siehe OPS-812")
     assert not result.ok and result.category is Category.PRODUCT

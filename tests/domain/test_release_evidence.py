@@ -14,18 +14,34 @@ from pytest_wimmelgate.errors import Category
 COMMIT = "3f9c2e1a7b5d4c3e2f1a0b9c8d7e6f5a4b3c2d1e"
 
 
-def write_run(root: Path, stamp: str, *, verdict: str = "GO", commit: str = COMMIT[:7],
-              gates: tuple[str, ...] = ("staging_gate",), env: str = "staging", version: str = "1.4.2",
-              **extra: Any) -> Path:  # fmt: skip
+def write_run(
+    root: Path,
+    stamp: str,
+    *,
+    verdict: str = "GO",
+    commit: str = COMMIT[:7],
+    gates: tuple[str, ...] = ("staging_gate",),
+    env: str = "staging",
+    version: str = "1.4.2",
+    **extra: Any,
+) -> Path:
     run = root / version / env / f"{'+'.join(gates)}-{stamp}"
     run.mkdir(parents=True)
     summary = {
-        "schema": "wimmelgate/gate-summary/v1", "gates": list(gates), "environment": env,
-        "version": version, "commit": commit, "tester": "release-bot", "verdict": verdict,
-        "started_at": "2026-11-28T19:02:11Z", "finished_at": "2026-11-28T19:02:40Z",
-        "counts": {"passed": 14, "failed": 0, "skipped": 1, "warned": 0}, "checks": [], "reasons": [],
+        "schema": "wimmelgate/gate-summary/v1",
+        "gates": list(gates),
+        "environment": env,
+        "version": version,
+        "commit": commit,
+        "tester": "release-bot",
+        "verdict": verdict,
+        "started_at": "2026-11-28T19:02:11Z",
+        "finished_at": "2026-11-28T19:02:40Z",
+        "counts": {"passed": 14, "failed": 0, "skipped": 1, "warned": 0},
+        "checks": [],
+        "reasons": [],
         **extra,
-    }  # fmt: skip
+    }
     path = run / "gate-summary.json"
     path.write_text(json.dumps(summary))
     return path

@@ -21,8 +21,14 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxInfo]:
     """One sandbox for this test process (no Prometheus: the metric tests bring their own)."""
-    box = Sandbox(tmp_path_factory.mktemp("sandbox"), storage="s3", traffic_rps=0,
-                  prometheus="off", alertmanager="off", login_limit=5)
+    box = Sandbox(
+        tmp_path_factory.mktemp("sandbox"),
+        storage="s3",
+        traffic_rps=0,
+        prometheus="off",
+        alertmanager="off",
+        login_limit=5,
+    )
     try:
         info = box.start()
         seed(info)
@@ -43,9 +49,18 @@ def sandbox_env(sandbox: SandboxInfo, monkeypatch: pytest.MonkeyPatch) -> dict[s
 def run_gate(pytester: pytest.Pytester, *args: str, timeout: float = 180) -> pytest.RunResult:
     """Run the project's suites in a subprocess with the release folder in the test's folder."""
     return pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
-        "--wg-release-dir", str(pytester.path / "rel"), str(ROOT / "suites"), *args,
-        timeout=timeout)
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(ROOT),
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        "--wg-release-dir",
+        str(pytester.path / "rel"),
+        str(ROOT / "suites"),
+        *args,
+        timeout=timeout,
+    )
 
 
 def newest_summary(pytester: pytest.Pytester) -> dict[str, Any]:

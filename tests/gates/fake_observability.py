@@ -79,19 +79,19 @@ class FakeObservability:
         """
         return f"""
 logs:
-  url: {self.url('/es')}
+  url: {self.url("/es")}
   index_pattern: "{self.index_pattern}"
   api_key: ${{LOGS_API_KEY}}
   timeout_s: 2
   marker_within_s: 3
-  dashboards_url: {self.url('/kibana')}
+  dashboards_url: {self.url("/kibana")}
   dashboards_api: kibana
 otlp:
-  endpoint: {self.url('/otlp')}
+  endpoint: {self.url("/otlp")}
   headers: ${{OTEL_EXPORTER_OTLP_HEADERS}}
   timeout_s: 2
 grafana:
-  url: {self.url('/grafana')}
+  url: {self.url("/grafana")}
   token: ${{GRAFANA_TOKEN}}
   timeout_s: 2
 """
@@ -125,8 +125,10 @@ grafana:
 
     def _elasticsearch(self, request: Request, path: str) -> Response | None:
         if request.headers.get("Authorization") != f"ApiKey {LOGS_API_KEY}":
-            return _json(_es_error(401, "security_exception",
-                                   f"unable to authenticate {request.headers.get('Authorization')}"), 401)
+            return _json(
+                _es_error(401, "security_exception", f"unable to authenticate {request.headers.get('Authorization')}"),
+                401,
+            )
         target, _, action = path.lstrip("/").rpartition("/")
         if request.method != "POST" or action not in ("_count", "_search"):
             return None
@@ -147,8 +149,7 @@ grafana:
             "_index": "backend-obs-2026.11.28",
             "_id": "gate-fake-1",
             "_score": 0.0,
-            "_source": {"@timestamp": "2026-11-28T19:02:13Z", "level": "info", "path": "/health",
-                        field_name: run_id},
+            "_source": {"@timestamp": "2026-11-28T19:02:13Z", "level": "info", "path": "/health", field_name: run_id},
         }
         return _json(_search_answer(_SHARDS, [hit]))
 
@@ -156,20 +157,31 @@ grafana:
 
     def _kibana(self, request: Request, path: str) -> Response | None:
         if request.headers.get("Authorization") != f"ApiKey {LOGS_API_KEY}":
-            return _json({"statusCode": 401, "error": "Unauthorized",
-                          "message": "[security_exception] unable to authenticate"}, 401)
+            return _json(
+                {"statusCode": 401, "error": "Unauthorized", "message": "[security_exception] unable to authenticate"},
+                401,
+            )
         if request.method != "GET":
             return None
         if path == "/api/saved_objects/_find":
             if request.args.get("type") != "search":
                 return _json({"page": 1, "per_page": 20, "total": 0, "saved_objects": []})
             title = request.args.get("search", "").strip('"')
-            objects = [_saved_search(oid, name, query) for oid, (name, query) in SAVED_SEARCHES.items()
-                       if title.casefold() in name.casefold()]
+            objects = [
+                _saved_search(oid, name, query)
+                for oid, (name, query) in SAVED_SEARCHES.items()
+                if title.casefold() in name.casefold()
+            ]
             return _json({"page": 1, "per_page": 100, "total": len(objects), "saved_objects": objects})
         if path == f"/api/saved_objects/index-pattern/{_DATA_VIEW}":
-            return _json({"id": _DATA_VIEW, "type": "index-pattern", "references": [],
-                          "attributes": {"title": self.index_pattern, "timeFieldName": "@timestamp"}})
+            return _json(
+                {
+                    "id": _DATA_VIEW,
+                    "type": "index-pattern",
+                    "references": [],
+                    "attributes": {"title": self.index_pattern, "timeFieldName": "@timestamp"},
+                }
+            )
         return None
 
     # ------------------------------------------------------------------ OTLP collector
@@ -191,12 +203,18 @@ grafana:
     def _grafana(self, request: Request, path: str) -> Response | None:
         presented = request.headers.get("Authorization")
         if self.grafana_unauthorized or presented != f"Bearer {GRAFANA_TOKEN}":
-            return _json({"message": f"Invalid API key: {presented}", "messageId": "api-key.invalid",
-                          "statusCode": 401, "traceID": ""}, 401)
+            return _json(
+                {
+                    "message": f"Invalid API key: {presented}",
+                    "messageId": "api-key.invalid",
+                    "statusCode": 401,
+                    "traceID": "",
+                },
+                401,
+            )
         if path == "/api/search" and request.method == "GET":
             query = request.args.get("query", "").casefold()
-            return _json([_grafana_hit(uid, title) for uid, title in DASHBOARDS.items()
-                          if query in title.casefold()])
+            return _json([_grafana_hit(uid, title) for uid, title in DASHBOARDS.items() if query in title.casefold()])
         if path.startswith("/api/dashboards/uid/") and request.method == "GET":
             uid = path.rsplit("/", 1)[-1]
             if uid not in DASHBOARDS:
@@ -228,8 +246,7 @@ def _search_answer(shards: dict[str, int], hits: list[dict[str, Any]]) -> dict[s
         "took": 2,
         "timed_out": False,
         "_shards": shards,
-        "hits": {"total": {"value": len(hits), "relation": "eq"}, "max_score": 0.0 if hits else None,
-                 "hits": hits},
+        "hits": {"total": {"value": len(hits), "relation": "eq"}, "max_score": 0.0 if hits else None, "hits": hits},
     }
 
 
@@ -268,15 +285,32 @@ def _saved_search(object_id: str, title: str, query: dict[str, str]) -> dict[str
 
 
 def _grafana_hit(uid: str, title: str) -> dict[str, Any]:
-    return {"id": 100 + len(uid), "uid": uid, "orgId": 1, "title": title, "uri": f"db/{uid}",
-            "url": f"/d/{uid}/{uid}", "slug": "", "type": "dash-db", "tags": [], "isStarred": False,
-            "folderUid": "ops", "folderTitle": "Wimmelwelt", "sortMeta": 0}
+    return {
+        "id": 100 + len(uid),
+        "uid": uid,
+        "orgId": 1,
+        "title": title,
+        "uri": f"db/{uid}",
+        "url": f"/d/{uid}/{uid}",
+        "slug": "",
+        "type": "dash-db",
+        "tags": [],
+        "isStarred": False,
+        "folderUid": "ops",
+        "folderTitle": "Wimmelwelt",
+        "sortMeta": 0,
+    }
 
 
 def _grafana_dashboard(uid: str, title: str) -> dict[str, Any]:
     panel = {"id": 2, "type": "timeseries", "title": "p95", "gridPos": {"h": 8, "w": 12, "x": 0, "y": 0}}
     return {
-        "dashboard": {"id": 1, "uid": uid, "title": title, "schemaVersion": 39,
-                      "panels": [panel, {**panel, "id": 3, "title": "errors"}]},
+        "dashboard": {
+            "id": 1,
+            "uid": uid,
+            "title": title,
+            "schemaVersion": 39,
+            "panels": [panel, {**panel, "id": 3, "title": "errors"}],
+        },
         "meta": {"type": "db", "slug": uid, "folderTitle": "Wimmelwelt", "canSave": False},
     }

@@ -25,18 +25,27 @@ POST_DEPLOY = ("-m", "post_deploy", "-k", "not saved and not grafana")
 PD = ("PD-1", "PD-2", "PD-3", "PD-4")
 RT = ("RT-1", "RT-2", "RT-3", "RT-4")
 #: variables of an outer shell that would point the inner run elsewhere or change it
-OUTER_VARIABLES = ("WIMMELGATE_ENV", "WIMMELGATE_SANDBOX_FAULTS", "WIMMELGATE_SANDBOX_PROMETHEUS",
-                   "WIMMELGATE_SANDBOX_ALERTMANAGER", "WIMMELGATE_WATCH", "WIMMELGATE_WATCH_INTERVAL")
+OUTER_VARIABLES = (
+    "WIMMELGATE_ENV",
+    "WIMMELGATE_SANDBOX_FAULTS",
+    "WIMMELGATE_SANDBOX_PROMETHEUS",
+    "WIMMELGATE_SANDBOX_ALERTMANAGER",
+    "WIMMELGATE_WATCH",
+    "WIMMELGATE_WATCH_INTERVAL",
+)
 
 #: every objective and trigger of sandbox.yaml with a 1-minute window (limits inherited)
-SHORT_WINDOWS: dict[str, Any] = {"metrics": {
-    "objectives": {check_id: {"window": "1m"} for check_id in PD},
-    "triggers": {check_id: {"window": "1m"} for check_id in RT},
-}}
+SHORT_WINDOWS: dict[str, Any] = {
+    "metrics": {
+        "objectives": {check_id: {"window": "1m"} for check_id in PD},
+        "triggers": {check_id: {"window": "1m"} for check_id in RT},
+    }
+}
 
 
-def own_sandbox(monkeypatch: pytest.MonkeyPatch, *, faults: str = "", prometheus: str = "auto",
-                alertmanager: str = "auto") -> None:
+def own_sandbox(
+    monkeypatch: pytest.MonkeyPatch, *, faults: str = "", prometheus: str = "auto", alertmanager: str = "auto"
+) -> None:
     """Make the inner run start its own sandbox with these faults and monitoring modes."""
     for name in list(os.environ):
         if name.startswith("SANDBOX_") or name in OUTER_VARIABLES:
@@ -47,8 +56,9 @@ def own_sandbox(monkeypatch: pytest.MonkeyPatch, *, faults: str = "", prometheus
     monkeypatch.setenv("WIMMELGATE_SANDBOX_ALERTMANAGER", alertmanager)
 
 
-def env_file(pytester: pytest.Pytester, name: str, overrides: Mapping[str, Any] | None = None, *,
-             short: bool = True) -> str:
+def env_file(
+    pytester: pytest.Pytester, name: str, overrides: Mapping[str, Any] | None = None, *, short: bool = True
+) -> str:
     """``<name>.yaml`` extending sandbox.yaml: 1-minute windows (unless ``short=False``)
     deep-merged with ``overrides`` (the loader merges the result onto sandbox.yaml)."""
     document: dict[str, Any] = {"extends": str(SANDBOX_YAML), "name": name}

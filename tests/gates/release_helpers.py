@@ -29,7 +29,7 @@ MONGO_PASSWORD = "Pr0d@Db-Pw-7f3K9q2LmX"
 OTEL_TOKEN = "prod-otel-TOKEN-3Vn8Rt5Yp1"
 PRODUCTION: dict[str, str] = {
     "MONGODB_URI": f"mongodb+srv://wimmel_app:{quote(MONGO_PASSWORD, safe='')}@cluster-prod.ab12c.mongodb.example"
-                   "/wimmelwelt_prod?retryWrites=true&w=majority",
+    "/wimmelwelt_prod?retryWrites=true&w=majority",
     "AUTH_SECRET": "q7W!x9Zr2#Lm4Vb8Np6Tt1Ks3Hd5Yf0Gj",
     "AWS_ACCESS_KEY_ID": "AKIA4PRODQ7W2E9R1T5Y",
     "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYPRODKEY9x1",
@@ -51,12 +51,19 @@ PRODUCTION_SECRETS = {
 STAGING_FOR_COMPARISON: dict[str, str] = {
     "STAGING_AUTH_SECRET_FOR_COMPARISON": "Stg!Auth-Secret-4kZ9qL2xW7pR0mB5vN8cT3",
     "STAGING_MONGODB_URI_FOR_COMPARISON": "mongodb://wimmel_stg:Stg-Db-Pw-Qx81Lk02Zr@db1.staging.wimmel.example:27017,"
-                                          "db2.staging.wimmel.example:27017/wimmelwelt_staging?replicaSet=rs0",
+    "db2.staging.wimmel.example:27017/wimmelwelt_staging?replicaSet=rs0",
     "STAGING_OTEL_HEADERS_FOR_COMPARISON": "authorization=Bearer%20stg-otel-TOKEN-7Hq2Wm9Kx4",
 }
 #: settings of the outer process that would change what an inner gate run does.
-RUN_SETTINGS = ("WIMMELGATE_ENV", "WIMMELGATE_ENV_FILE", "WIMMELGATE_NOW", "WIMMELGATE_VERSION",
-                "WIMMELGATE_COMMIT", "WIMMELGATE_RELEASE_DIR", "WIMMELGATE_FINGERPRINT_KEY")
+RUN_SETTINGS = (
+    "WIMMELGATE_ENV",
+    "WIMMELGATE_ENV_FILE",
+    "WIMMELGATE_NOW",
+    "WIMMELGATE_VERSION",
+    "WIMMELGATE_COMMIT",
+    "WIMMELGATE_RELEASE_DIR",
+    "WIMMELGATE_FINGERPRINT_KEY",
+)
 
 
 def clear_run_settings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,8 +140,7 @@ def secret_forms(secrets: Iterable[str]) -> dict[bytes, str]:
     """Each secret as raw text, percent-encoded (both flavours), and JSON-escaped."""
     forms: dict[bytes, str] = {}
     for secret in secrets:
-        for form in {secret, quote(secret, safe=""), quote(secret), quote_plus(secret),
-                     json.dumps(secret)[1:-1]}:
+        for form in {secret, quote(secret, safe=""), quote(secret), quote_plus(secret), json.dumps(secret)[1:-1]}:
             forms[form.encode("utf-8")] = secret
     return forms
 
@@ -163,8 +169,7 @@ def leaks(secrets: Iterable[str], texts: Mapping[str, bytes], folder: Path) -> l
             sources[str(path)] = body
             for i, blob in enumerate(_decoded_blobs(body)):
                 sources[f"{path} (base64 payload {i})"] = blob
-    return [f"{where}: {secret}" for where, body in sources.items()
-            for form, secret in forms.items() if form in body]
+    return [f"{where}: {secret}" for where, body in sources.items() for form, secret in forms.items() if form in body]
 
 
 # ----------------------------------------------------------------------------- Alertmanager
@@ -221,9 +226,17 @@ def start_alertmanager(workdir: Path, timeout_s: float = 20.0) -> Alertmanager:
         port = free_port()
         log = (workdir / f"alertmanager-{port}.log").open("wb")
         process = subprocess.Popen(
-            ["prometheus-alertmanager", f"--config.file={config}", f"--storage.path={workdir / 'data'}",
-             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            [
+                "prometheus-alertmanager",
+                f"--config.file={config}",
+                f"--storage.path={workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--cluster.listen-address=",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         log.close()
         manager = Alertmanager(f"http://127.0.0.1:{port}", process)
         deadline = time.monotonic() + timeout_s
@@ -242,7 +255,9 @@ def p1_alert(name: str, severity: str = "P1", minutes: int = 30) -> dict[str, An
     from datetime import UTC, datetime, timedelta
 
     now = datetime.now(UTC)
-    return {"labels": {"alertname": name, "severity": severity, "service": "wimmelwelt-backend"},
-            "annotations": {"summary": f"{name} (posted by the release-gate tests)"},
-            "startsAt": (now - timedelta(minutes=1)).isoformat(),
-            "endsAt": (now + timedelta(minutes=minutes)).isoformat()}
+    return {
+        "labels": {"alertname": name, "severity": severity, "service": "wimmelwelt-backend"},
+        "annotations": {"summary": f"{name} (posted by the release-gate tests)"},
+        "startsAt": (now - timedelta(minutes=1)).isoformat(),
+        "endsAt": (now + timedelta(minutes=minutes)).isoformat(),
+    }

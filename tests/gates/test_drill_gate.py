@@ -78,8 +78,10 @@ def fault_watch(sandbox: SandboxInfo) -> Iterator[Watch]:
                 seen.append((pid, _process_state(pid)))
             stop.wait(0.02)
 
-    threads = [threading.Thread(target=poll_readiness, daemon=True), threading.Thread(target=poll_processes,
-                                                                                      daemon=True)]
+    threads = [
+        threading.Thread(target=poll_readiness, daemon=True),
+        threading.Thread(target=poll_processes, daemon=True),
+    ]
     for thread in threads:
         thread.start()
     try:
@@ -120,8 +122,9 @@ def _upload_lands_in_s3(sandbox: SandboxInfo) -> str:
         client.delete_upload(token, str(stored["id"]))
 
 
-def test_drill_is_go_on_the_sandbox_and_leaves_it_healthy(pytester: pytest.Pytester, sandbox: SandboxInfo,
-                                                          sandbox_env: dict[str, str]) -> None:
+def test_drill_is_go_on_the_sandbox_and_leaves_it_healthy(
+    pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str]
+) -> None:
     db_before = control.database_pid(sandbox)
     with fault_watch(sandbox) as watch:
         result = run_gate(pytester, "-m", "drill")
@@ -143,8 +146,7 @@ def test_drill_is_go_on_the_sandbox_and_leaves_it_healthy(pytester: pytest.Pytes
     assert timeline["provider"] == "sandbox" and timeline["write_ok_after_s"] is not None
     assert control.database_pid(sandbox) not in (None, db_before), "DR-3 did not fail the database over"
 
-    storage = allure_attachment(run_dir, allure_result_of(run_dir, "test_uploads_fall_back_to_local"),
-                                "storage drill")
+    storage = allure_attachment(run_dir, allure_result_of(run_dir, "test_uploads_fall_back_to_local"), "storage drill")
     assert "local" in str(storage["while_blocked"]["storage"]) and storage["after_unblock"]["storage"] == "s3"
 
     # the watch that guards the protected run sees the faults of a real drill
@@ -154,8 +156,9 @@ def test_drill_is_go_on_the_sandbox_and_leaves_it_healthy(pytester: pytest.Pytes
     assert _upload_lands_in_s3(sandbox) == "s3"
 
 
-def test_protected_environment_never_runs_the_destructive_drills(pytester: pytest.Pytester, sandbox: SandboxInfo,
-                                                                 sandbox_env: dict[str, str]) -> None:
+def test_protected_environment_never_runs_the_destructive_drills(
+    pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str]
+) -> None:
     env = write_env_file(pytester.path / "guarded.yaml", SANDBOX_YAML, "name: guarded\nprotected: true\n")
     db_before, s3_before = control.database_pid(sandbox), _pid(sandbox.s3_pid_file)
     with fault_watch(sandbox) as watch:

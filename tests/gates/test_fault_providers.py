@@ -22,16 +22,20 @@ def _env_file(pytester: pytest.Pytester, faults: str) -> str:
 
 
 def test_command_provider_blocks_and_unblocks_with_shell_commands(
-        pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str]) -> None:
+    pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str]
+) -> None:
     pid_file = sandbox.db_pid_file
-    env = _env_file(pytester, f"""faults:
+    env = _env_file(
+        pytester,
+        f"""faults:
   provider: command
   block_bound_s: 5
   recovery_bound_s: 15
   command:
     block: "kill -STOP $(head -1 {pid_file})"
     unblock: "kill -CONT $(head -1 {pid_file})"
-""")
+""",
+    )
     result = run_gate(pytester, "-m", "staging_gate", "-k", "blocked_database", "--wg-env", env)
     assert result.ret == 0, result.stdout.str()[-2000:]
     sg3 = check(newest_summary(pytester), "SG-3")
@@ -39,15 +43,21 @@ def test_command_provider_blocks_and_unblocks_with_shell_commands(
 
 
 def test_failing_block_command_fails_sg3_and_still_unblocks(
-        pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str],
-        tmp_path_factory: pytest.TempPathFactory) -> None:
+    pytester: pytest.Pytester,
+    sandbox: SandboxInfo,
+    sandbox_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     marker = tmp_path_factory.mktemp("unblock") / "unblocked"
-    env = _env_file(pytester, f"""faults:
+    env = _env_file(
+        pytester,
+        f"""faults:
   provider: command
   command:
     block: "echo cannot reach the proxy >&2; exit 3"
     unblock: "touch {marker}"
-""")
+""",
+    )
     result = run_gate(pytester, "-m", "staging_gate", "-k", "blocked_database", "--wg-env", env)
     assert result.ret == 1
     sg3 = check(newest_summary(pytester), "SG-3")
@@ -57,7 +67,8 @@ def test_failing_block_command_fails_sg3_and_still_unblocks(
 
 
 def test_http_provider_posts_block_and_unblock_to_the_hook(
-        pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str], httpserver: HTTPServer) -> None:
+    pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str], httpserver: HTTPServer
+) -> None:
     calls: list[dict[str, str]] = []
     lock = threading.Lock()
 
@@ -72,11 +83,14 @@ def test_http_provider_posts_block_and_unblock_to_the_hook(
         return Response(status=204)
 
     httpserver.expect_request("/faults", method="POST").respond_with_handler(hook)
-    env = _env_file(pytester, f"""secrets: [FAULT_HOOK_TOKEN]
+    env = _env_file(
+        pytester,
+        f"""secrets: [FAULT_HOOK_TOKEN]
 faults:
   provider: http
-  http: {{url: "{httpserver.url_for('/faults')}", token: "${{FAULT_HOOK_TOKEN}}"}}
-""")
+  http: {{url: "{httpserver.url_for("/faults")}", token: "${{FAULT_HOOK_TOKEN}}"}}
+""",
+    )
     pytester_env = {"FAULT_HOOK_TOKEN": HOOK_TOKEN}
     with pytest.MonkeyPatch.context() as patch:
         for name, value in pytester_env.items():
@@ -89,12 +103,16 @@ faults:
 
 
 def test_hook_refusing_the_token_fails_sg3_as_configuration(
-        pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str], httpserver: HTTPServer) -> None:
+    pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str], httpserver: HTTPServer
+) -> None:
     httpserver.expect_request("/faults", method="POST").respond_with_data("no", status=403)
-    env = _env_file(pytester, f"""faults:
+    env = _env_file(
+        pytester,
+        f"""faults:
   provider: http
-  http: {{url: "{httpserver.url_for('/faults')}", token: wrong}}
-""")
+  http: {{url: "{httpserver.url_for("/faults")}", token: wrong}}
+""",
+    )
     result = run_gate(pytester, "-m", "staging_gate", "-k", "blocked_database", "--wg-env", env)
     assert result.ret == 1
     sg3 = check(newest_summary(pytester), "SG-3")

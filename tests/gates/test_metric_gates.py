@@ -31,10 +31,10 @@ from tests.gates.metric_helpers import (
     own_sandbox,
 )
 
-needs_prometheus = pytest.mark.skipif(shutil.which("prometheus") is None,
-                                      reason="Debian prometheus is not installed")
-needs_alertmanager = pytest.mark.skipif(shutil.which("prometheus-alertmanager") is None,
-                                        reason="Debian prometheus-alertmanager is not installed")
+needs_prometheus = pytest.mark.skipif(shutil.which("prometheus") is None, reason="Debian prometheus is not installed")
+needs_alertmanager = pytest.mark.skipif(
+    shutil.which("prometheus-alertmanager") is None, reason="Debian prometheus-alertmanager is not installed"
+)
 
 
 def _assert_slo_violated(summary: dict, check_id: str, *needles: str) -> None:
@@ -51,8 +51,9 @@ def _assert_slo_violated(summary: dict, check_id: str, *needles: str) -> None:
 
 
 @needs_prometheus
-def test_healthy_sandbox_passes_post_deploy_and_rollback_trigger(pytester: pytest.Pytester,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_healthy_sandbox_passes_post_deploy_and_rollback_trigger(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     own_sandbox(monkeypatch, prometheus="on", alertmanager="off")
     env = env_file(pytester, "healthy")
     result = run_gate(pytester, *METRIC_GATES, "--wg-env", env)
@@ -89,7 +90,11 @@ def test_error_rate_turns_rt1_and_pd2_red(pytester: pytest.Pytester, monkeypatch
         assert 2 < value < 30, item["reason"]
     # the fault is specific: latency and readiness stay green
     assert outcomes(summary, "RT-2", "RT-3", "PD-1", "PD-3") == {
-        "RT-2": "passed", "RT-3": "passed", "PD-1": "passed", "PD-3": "passed"}
+        "RT-2": "passed",
+        "RT-3": "passed",
+        "PD-1": "passed",
+        "PD-3": "passed",
+    }
 
 
 @needs_prometheus
@@ -107,17 +112,18 @@ def test_latency_turns_rt2_and_pd1_red(pytester: pytest.Pytester, monkeypatch: p
 
 
 @needs_prometheus
-def test_push_failures_and_readiness_flaps_turn_rt3_rt4_pd3_pd4_red(pytester: pytest.Pytester,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_push_failures_and_readiness_flaps_turn_rt3_rt4_pd3_pd4_red(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Pushes and readiness answers are rare in the sandbox's traffic mix, so a fresh
     Prometheus holds only a handful of them: the gate watches (``--wg-watch``) and stops
     each objective at its first breach. Readiness 503s are 5xx too, so RT-1/PD-2 are not
     asserted here; latency is."""
-    own_sandbox(monkeypatch, faults="push_failure_rate=0.5,readiness_flap_rate=0.2",
-                prometheus="on", alertmanager="off")
+    own_sandbox(
+        monkeypatch, faults="push_failure_rate=0.5,readiness_flap_rate=0.2", prometheus="on", alertmanager="off"
+    )
     env = env_file(pytester, "flaky", {"sandbox": {"traffic_rps": 50}})
-    result = run_gate(pytester, *METRIC_GATES, "--wg-env", env, "--wg-watch", "20s",
-                      "--wg-watch-interval", "2s")
+    result = run_gate(pytester, *METRIC_GATES, "--wg-env", env, "--wg-watch", "20s", "--wg-watch-interval", "2s")
     assert result.ret == 1, output(result)
     summary = newest_summary(pytester)
     assert summary["verdict"] == "NO-GO"
@@ -131,8 +137,9 @@ def test_push_failures_and_readiness_flaps_turn_rt3_rt4_pd3_pd4_red(pytester: py
 @needs_prometheus
 def test_empty_query_result_is_no_data(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     own_sandbox(monkeypatch, prometheus="on", alertmanager="off")
-    env = env_file(pytester, "nodata", {"metrics": {"objectives": {
-        "PD-1": {"query": "sum(rate(no_such_metric_total[$window]))"}}}})
+    env = env_file(
+        pytester, "nodata", {"metrics": {"objectives": {"PD-1": {"query": "sum(rate(no_such_metric_total[$window]))"}}}}
+    )
     result = run_gate(pytester, *POST_DEPLOY, "--wg-env", env)
     assert result.ret == 1, output(result)
     summary = newest_summary(pytester)
@@ -146,8 +153,9 @@ def test_empty_query_result_is_no_data(pytester: pytest.Pytester, monkeypatch: p
 # --------------------------------------------------------------- no or unreachable Prometheus
 
 
-def test_unreachable_prometheus_is_infrastructure_unreachable(pytester: pytest.Pytester,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_prometheus_is_infrastructure_unreachable(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     own_sandbox(monkeypatch, prometheus="off", alertmanager="off")
     env = env_file(pytester, "deadprom", {"metrics": {"prometheus_url": "http://127.0.0.1:9", "timeout_s": 2}})
     result = run_gate(pytester, *POST_DEPLOY, "--wg-env", env)
@@ -161,8 +169,9 @@ def test_unreachable_prometheus_is_infrastructure_unreachable(pytester: pytest.P
         assert "http://127.0.0.1:9" in item["reason"], item
 
 
-def test_without_prometheus_pd1_to_pd3_are_sampled_and_pd4_has_no_data(pytester: pytest.Pytester,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_prometheus_pd1_to_pd3_are_sampled_and_pd4_has_no_data(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     own_sandbox(monkeypatch, prometheus="off", alertmanager="off")
     result = run_gate(pytester, *POST_DEPLOY, "--wg-env", env_file(pytester, "sampled"))
     assert result.ret == 1, output(result)
@@ -198,24 +207,32 @@ def _copy_rules_with_drift(pytester: pytest.Pytester) -> str:
 def _copy_alertmanager_with_pagerduty(pytester: pytest.Pytester) -> str:
     """The shipped staging routing plus a P1 route to a PagerDuty receiver (a prod leak)."""
     config = yaml.safe_load((SHIPPED_CONFIG / "alertmanager.yml").read_text(encoding="utf-8"))
-    config["receivers"].append({"name": "wimmelwelt-oncall",
-                                "pagerduty_configs": [{"routing_key": "0123456789abcdef0123456789abcdef"}]})
-    config["route"]["routes"].insert(0, {"receiver": "wimmelwelt-oncall", "matchers": ['severity="P1"'],
-                                         "continue": True})
+    config["receivers"].append(
+        {"name": "wimmelwelt-oncall", "pagerduty_configs": [{"routing_key": "0123456789abcdef0123456789abcdef"}]}
+    )
+    config["route"]["routes"].insert(
+        0, {"receiver": "wimmelwelt-oncall", "matchers": ['severity="P1"'], "continue": True}
+    )
     path = pytester.path / "pagerduty-alertmanager.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return str(path)
 
 
 def _alerting_env(pytester: pytest.Pytester, name: str, rules: str, alertmanager_file: str) -> str:
-    return env_file(pytester, name, {
-        "sandbox": {"start": "never"},
-        "alerting": {"prometheus_url": "", "rule_files": [rules], "alertmanager_config_file": alertmanager_file},
-    }, short=False)
+    return env_file(
+        pytester,
+        name,
+        {
+            "sandbox": {"start": "never"},
+            "alerting": {"prometheus_url": "", "rule_files": [rules], "alertmanager_config_file": alertmanager_file},
+        },
+        short=False,
+    )
 
 
-def test_missing_or_wrong_rules_and_pagerduty_route_fail_al1_al2(pytester: pytest.Pytester,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_or_wrong_rules_and_pagerduty_route_fail_al1_al2(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     own_sandbox(monkeypatch, prometheus="off", alertmanager="off")
     rules = _copy_rules_with_drift(pytester)
     env = _alerting_env(pytester, "drift", rules, _copy_alertmanager_with_pagerduty(pytester))
@@ -235,14 +252,16 @@ def test_missing_or_wrong_rules_and_pagerduty_route_fail_al1_al2(pytester: pytes
     assert "'wimmelwelt-oncall'" in al2["reason"] and "pagerduty_configs" in al2["reason"], al2
 
 
-def test_malformed_rule_file_fails_al1_naming_file_and_key(pytester: pytest.Pytester,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_malformed_rule_file_fails_al1_naming_file_and_key(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     own_sandbox(monkeypatch, prometheus="off", alertmanager="off")
     text = (SHIPPED_CONFIG / "alert-rules.yml").read_text(encoding="utf-8")
     assert text.count("for: 1m") == 5
     bad = pytester.path / "bad-rules.yml"
-    bad.write_text(text.replace("for: 1m", "for: 5 minutes", 2).replace("for: 5 minutes", "for: 1m", 1),
-                   encoding="utf-8")  # only the second rule (HTTP5xxRate) is broken
+    bad.write_text(
+        text.replace("for: 1m", "for: 5 minutes", 2).replace("for: 5 minutes", "for: 1m", 1), encoding="utf-8"
+    )  # only the second rule (HTTP5xxRate) is broken
     env = _alerting_env(pytester, "badrules", str(bad), str(SHIPPED_CONFIG / "alertmanager.yml"))
     result = run_gate(pytester, "-m", "alerting", "--wg-env", env, timeout=90)
     assert result.ret == 1, output(result)
@@ -256,12 +275,16 @@ def test_malformed_rule_file_fails_al1_naming_file_and_key(pytester: pytest.Pyte
 
 @needs_prometheus
 @needs_alertmanager
-def test_running_prometheus_and_alertmanager_pass_al1_al2(pytester: pytest.Pytester,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_running_prometheus_and_alertmanager_pass_al1_al2(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     own_sandbox(monkeypatch, prometheus="on", alertmanager="on")
-    env = env_file(pytester, "liveal", {"alerting": {
-        "prometheus_url": "${SANDBOX_PROMETHEUS_URL}", "rule_files": [], "alertmanager_config_file": ""}},
-        short=False)
+    env = env_file(
+        pytester,
+        "liveal",
+        {"alerting": {"prometheus_url": "${SANDBOX_PROMETHEUS_URL}", "rule_files": [], "alertmanager_config_file": ""}},
+        short=False,
+    )
     result = run_gate(pytester, "-m", "alerting", "--wg-env", env)
     assert result.ret == 0, output(result)
     summary = newest_summary(pytester)
@@ -269,7 +292,12 @@ def test_running_prometheus_and_alertmanager_pass_al1_al2(pytester: pytest.Pytes
     assert outcomes(summary, "AL-1", "AL-2") == {"AL-1": "passed", "AL-2": "passed"}
     rules = json.loads(allure_attachment(pytester, allure_result(pytester, "AL-1"), "alert rules"))
     assert rules["origin"].startswith("http://127.0.0.1:") and rules["origin"].endswith("/api/v1/rules")
-    assert {r["alert"] for r in rules["rules"]} >= {"ReadinessFailureRate", "HTTP5xxRate", "MongoDBLatencyP95",
-                                                     "PushFailureRate", "LoggingSilence"}
+    assert {r["alert"] for r in rules["rules"]} >= {
+        "ReadinessFailureRate",
+        "HTTP5xxRate",
+        "MongoDBLatencyP95",
+        "PushFailureRate",
+        "LoggingSilence",
+    }
     route = json.loads(allure_attachment(pytester, allure_result(pytester, "AL-2"), "alertmanager route tree"))
     assert route["origin"].endswith("/api/v2/status") and route["route"]["receiver"] == "wimmelwelt-staging"

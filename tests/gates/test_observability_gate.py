@@ -32,12 +32,15 @@ def fake(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> FakeObserva
 
 
 def _env_file(pytester: pytest.Pytester, sections: str = "") -> str:
-    pytester.makefile(".yaml", obs=f"""
-extends: {ROOT / 'environments' / 'sandbox.yaml'}
+    pytester.makefile(
+        ".yaml",
+        obs=f"""
+extends: {ROOT / "environments" / "sandbox.yaml"}
 name: obs
 waivers: []
 {sections}
-""")
+""",
+    )
     return str(pytester.path / "obs.yaml")
 
 
@@ -70,7 +73,8 @@ def _one_line(reason: str | None) -> bool:
 
 
 def test_healthy_stack_is_go_and_posts_the_release_annotation(
-        pytester: pytest.Pytester, sandbox_env: dict[str, str], fake: FakeObservability) -> None:
+    pytester: pytest.Pytester, sandbox_env: dict[str, str], fake: FakeObservability
+) -> None:
     env = _env_file(pytester, fake.environment_sections())
 
     result = _run(pytester, env, "--wg-version", "9.9.9", "--wg-commit", "abc1234")
@@ -95,7 +99,8 @@ def test_healthy_stack_is_go_and_posts_the_release_annotation(
 
 
 def test_grafana_rejecting_the_token_is_no_go_naming_sg10_and_ps1(
-        pytester: pytest.Pytester, sandbox_env: dict[str, str], fake: FakeObservability) -> None:
+    pytester: pytest.Pytester, sandbox_env: dict[str, str], fake: FakeObservability
+) -> None:
     fake.grafana_unauthorized = True
     env = _env_file(pytester, fake.environment_sections())
 
@@ -116,7 +121,8 @@ def test_grafana_rejecting_the_token_is_no_go_naming_sg10_and_ps1(
 
 
 def test_missing_run_marker_is_no_data_naming_the_index_pattern(
-        pytester: pytest.Pytester, sandbox_env: dict[str, str], fake: FakeObservability) -> None:
+    pytester: pytest.Pytester, sandbox_env: dict[str, str], fake: FakeObservability
+) -> None:
     fake.marker_present = False
     env = _env_file(pytester, fake.environment_sections())
 
@@ -134,7 +140,8 @@ def test_missing_run_marker_is_no_data_naming_the_index_pattern(
 
 
 def test_collector_accepting_exports_without_a_token_is_a_product_defect(
-        pytester: pytest.Pytester, sandbox_env: dict[str, str], fake: FakeObservability) -> None:
+    pytester: pytest.Pytester, sandbox_env: dict[str, str], fake: FakeObservability
+) -> None:
     fake.collector_requires_token = False
     env = _env_file(pytester, fake.environment_sections())
 
@@ -149,8 +156,7 @@ def test_collector_accepting_exports_without_a_token_is_a_product_defect(
     _assert_no_secret(pytester, result, *SECRETS)
 
 
-def test_unconfigured_and_unwaived_sections_are_no_go(
-        pytester: pytest.Pytester, sandbox_env: dict[str, str]) -> None:
+def test_unconfigured_and_unwaived_sections_are_no_go(pytester: pytest.Pytester, sandbox_env: dict[str, str]) -> None:
     env = _env_file(pytester)
 
     result = _run(pytester, env)
@@ -163,14 +169,22 @@ def test_unconfigured_and_unwaived_sections_are_no_go(
         item = check(summary, check_id)
         assert item["outcome"] == "skipped" and item["waiver"] is None, item
         assert item["reason"].startswith("not configured"), item
-        assert any(r.startswith(f"{check_id}: required check did not run") for r in summary["reasons"]), \
-            summary["reasons"]
+        assert any(r.startswith(f"{check_id}: required check did not run") for r in summary["reasons"]), summary[
+            "reasons"
+        ]
 
 
-def test_sandbox_environment_waives_the_missing_stack(
-        pytester: pytest.Pytester, sandbox_env: dict[str, str]) -> None:
-    result = run_gate(pytester, "-m", "staging_gate", "-k", OBSERVABILITY,
-                      "--wg-env", str(ROOT / "environments" / "sandbox.yaml"), timeout=60)
+def test_sandbox_environment_waives_the_missing_stack(pytester: pytest.Pytester, sandbox_env: dict[str, str]) -> None:
+    result = run_gate(
+        pytester,
+        "-m",
+        "staging_gate",
+        "-k",
+        OBSERVABILITY,
+        "--wg-env",
+        str(ROOT / "environments" / "sandbox.yaml"),
+        timeout=60,
+    )
 
     assert result.ret == 0, result.stdout.str()[-3000:]
     summary = newest_summary(pytester)
@@ -184,16 +198,13 @@ def test_sandbox_environment_waives_the_missing_stack(
     assert all(w["reason"] for w in summary["waivers"])
 
 
-
-
 def test_otlp_token_written_in_the_environment_file_stays_hidden(
-        pytester: pytest.Pytester, sandbox_env: dict[str, str], fake: FakeObservability,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester: pytest.Pytester, sandbox_env: dict[str, str], fake: FakeObservability, monkeypatch: pytest.MonkeyPatch
+) -> None:
     headers = FakeObservability.variables()["OTEL_EXPORTER_OTLP_HEADERS"]
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_HEADERS")
     fake.collector_requires_token = False  # SG-9 fails: its traceback is printed and stored
-    env = _env_file(pytester, fake.environment_sections().replace("${OTEL_EXPORTER_OTLP_HEADERS}",
-                                                                  f'"{headers}"'))
+    env = _env_file(pytester, fake.environment_sections().replace("${OTEL_EXPORTER_OTLP_HEADERS}", f'"{headers}"'))
 
     result = _run(pytester, env, select="otlp")
 

@@ -68,8 +68,9 @@ def _env_check(pytester: pytest.Pytester, variables: dict[str, str], *args: str)
     return run_gate(pytester, "-m", "env_check", "--wg-env", "production", "--wg-env-file", str(dotenv), *args)
 
 
-def test_env_check_is_go_for_a_complete_production_set(pytester: pytest.Pytester,
-                                                       staging_values: dict[str, str]) -> None:
+def test_env_check_is_go_for_a_complete_production_set(
+    pytester: pytest.Pytester, staging_values: dict[str, str]
+) -> None:
     result = _env_check(pytester, PRODUCTION)
     assert result.ret == 0, _out(result)[-3000:]
     summary = newest_summary(pytester)
@@ -77,8 +78,7 @@ def test_env_check_is_go_for_a_complete_production_set(pytester: pytest.Pytester
     assert summary["environment"] == "production" and summary["reasons"] == []
     assert checks_by_outcome(summary) == {"passed": EV_IDS}
     assert check(summary, "EV-4")["reason"] is None
-    result.stdout.fnmatch_lines(["environment  production (*production.yaml, --wg-env)",
-                                 "VERDICT: GO"])
+    result.stdout.fnmatch_lines(["environment  production (*production.yaml, --wg-env)", "VERDICT: GO"])
 
 
 def _without(name: str) -> dict[str, str]:
@@ -88,18 +88,29 @@ def _without(name: str) -> dict[str, str]:
 ENV_FAULTS = [
     pytest.param(_without("LOG_ENDPOINT"), "LOG_ENDPOINT", {"EV-1"}, id="LOG_ENDPOINT-missing"),
     pytest.param({**PRODUCTION, "AWS_REGION": "eu-west-1"}, "AWS_REGION", {"EV-2"}, id="AWS_REGION-wrong"),
-    pytest.param({**PRODUCTION, "MONGODB_URI": PRODUCTION["MONGODB_URI"].replace("/wimmelwelt_prod?",
-                                                                                 "/wimmelwelt_staging?")},
-                 "MONGODB_URI", {"EV-3"}, id="MONGODB_URI-staging-database"),
-    pytest.param(_without("OTEL_EXPORTER_OTLP_HEADERS"), "OTEL_EXPORTER_OTLP_HEADERS", {"EV-1"},
-                 id="OTEL_EXPORTER_OTLP_HEADERS-missing"),
+    pytest.param(
+        {**PRODUCTION, "MONGODB_URI": PRODUCTION["MONGODB_URI"].replace("/wimmelwelt_prod?", "/wimmelwelt_staging?")},
+        "MONGODB_URI",
+        {"EV-3"},
+        id="MONGODB_URI-staging-database",
+    ),
+    pytest.param(
+        _without("OTEL_EXPORTER_OTLP_HEADERS"),
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        {"EV-1"},
+        id="OTEL_EXPORTER_OTLP_HEADERS-missing",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("variables", "culprit", "must_fail"), ENV_FAULTS)
-def test_env_check_is_no_go_naming_exactly_the_bad_variable(pytester: pytest.Pytester, staging_values: dict[str, str],
-                                                            variables: dict[str, str], culprit: str,
-                                                            must_fail: set[str]) -> None:
+def test_env_check_is_no_go_naming_exactly_the_bad_variable(
+    pytester: pytest.Pytester,
+    staging_values: dict[str, str],
+    variables: dict[str, str],
+    culprit: str,
+    must_fail: set[str],
+) -> None:
     result = _env_check(pytester, variables)
     assert result.ret == 1, _out(result)[-3000:]
     summary = newest_summary(pytester)
@@ -118,11 +129,15 @@ def test_env_check_is_no_go_naming_exactly_the_bad_variable(pytester: pytest.Pyt
     result.stdout.fnmatch_lines(["VERDICT: NO-GO"])
 
 
-def test_env_check_never_shows_a_secret_of_the_dotenv(pytester: pytest.Pytester,
-                                                      staging_values: dict[str, str]) -> None:
-    bad = {**PRODUCTION, "AWS_REGION": "us-east-1",
-           "MONGODB_URI": PRODUCTION["MONGODB_URI"].replace("/wimmelwelt_prod?", "/wimmelwelt_staging?"),
-           "LOG_ENDPOINT": "http://logs.wimmel.example/ingest"}
+def test_env_check_never_shows_a_secret_of_the_dotenv(
+    pytester: pytest.Pytester, staging_values: dict[str, str]
+) -> None:
+    bad = {
+        **PRODUCTION,
+        "AWS_REGION": "us-east-1",
+        "MONGODB_URI": PRODUCTION["MONGODB_URI"].replace("/wimmelwelt_prod?", "/wimmelwelt_staging?"),
+        "LOG_ENDPOINT": "http://logs.wimmel.example/ingest",
+    }
     result = _env_check(pytester, bad, "-rA", "-l", "--wg-report", "auto")
     assert result.ret == 1, _out(result)[-3000:]
     summary = newest_summary(pytester)
@@ -131,13 +146,18 @@ def test_env_check_never_shows_a_secret_of_the_dotenv(pytester: pytest.Pytester,
     assert (run_dir / "junit.xml").is_file() and any((run_dir / "allure-results").iterdir())
     if find_allure_cli(root=ROOT):
         assert (run_dir / "report" / "index.html").is_file(), "the report is part of what is searched"
-    secrets = [*PRODUCTION_SECRETS.values(), STAGING_FOR_COMPARISON["STAGING_AUTH_SECRET_FOR_COMPARISON"],
-               "Stg-Db-Pw-Qx81Lk02Zr", "stg-otel-TOKEN-7Hq2Wm9Kx4"]
+    secrets = [
+        *PRODUCTION_SECRETS.values(),
+        STAGING_FOR_COMPARISON["STAGING_AUTH_SECRET_FOR_COMPARISON"],
+        "Stg-Db-Pw-Qx81Lk02Zr",
+        "stg-otel-TOKEN-7Hq2Wm9Kx4",
+    ]
     texts = {"stdout": "\n".join(result.outlines).encode(), "stderr": "\n".join(result.errlines).encode()}
     assert leaks(secrets, texts, pytester.path / "rel") == []
 
 
 # -- bad input: exit 4, one line naming the key path, no run folder
+
 
 def _assert_usage_error(pytester: pytest.Pytester, result: pytest.RunResult, *needles: str) -> None:
     __tracebackhide__ = True
@@ -156,21 +176,31 @@ def test_malformed_dotenv_line_is_a_usage_error(pytester: pytest.Pytester) -> No
 
 
 def test_unknown_rule_name_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    env = write_env_file(pytester.path / "prod-rules.yaml", PRODUCTION_YAML, """
+    env = write_env_file(
+        pytester.path / "prod-rules.yaml",
+        PRODUCTION_YAML,
+        """
 variables:
   rules:
     AWS_REGION: {equal: eu-central-1}
-""")
+""",
+    )
     dotenv = write_dotenv(pytester.path / "production.env", PRODUCTION)
     result = run_gate(pytester, "-m", "env_check", "--wg-env", str(env), "--wg-env-file", str(dotenv))
     _assert_usage_error(pytester, result, "prod-rules.yaml", "variables.rules.AWS_REGION.equal")
 
 
 BAD_CALENDARS = [
-    pytest.param('windows:\n    - {days: [tue, thu], start: "22:00", end: "20:00"}', "calendar.windows[0].end",
-                 id="end-before-start"),
-    pytest.param('freeze:\n    - {days: [mon, tue, wednesday, thursdy], start: "08:00", end: "18:00"}',
-                 "calendar.freeze[0].days[3]", id="unknown-weekday"),
+    pytest.param(
+        'windows:\n    - {days: [tue, thu], start: "22:00", end: "20:00"}',
+        "calendar.windows[0].end",
+        id="end-before-start",
+    ),
+    pytest.param(
+        'freeze:\n    - {days: [mon, tue, wednesday, thursdy], start: "08:00", end: "18:00"}',
+        "calendar.freeze[0].days[3]",
+        id="unknown-weekday",
+    ),
     pytest.param("timezone: Europe/Bielefeld", "calendar.timezone", id="unknown-time-zone"),
 ]
 
@@ -196,18 +226,25 @@ CALENDAR_CASES = [
     pytest.param(SUMMER_TUE_2000, (), "passed", "passed", id="summer-tue-20:00-inside"),
     pytest.param(WINTER_TUE_2200, (), "failed", "passed", id="winter-tue-22:00-outside"),
     pytest.param(SUMMER_TUE_2200, (), "failed", "passed", id="summer-tue-22:00-outside"),
-    pytest.param(SUMMER_TUE_2200, ("product-owner:Petra Olsen",), "failed", "passed",
-                 id="summer-tue-22:00-product-owner-alone"),
+    pytest.param(
+        SUMMER_TUE_2200, ("product-owner:Petra Olsen",), "failed", "passed", id="summer-tue-22:00-product-owner-alone"
+    ),
     pytest.param(WINTER_WED_1000, (), "failed", "failed", id="winter-wed-10:00-freeze"),
-    pytest.param(SUMMER_WED_1000, ("incident:INC-4711", "on-call:Otto Call"), "failed", "passed",
-                 id="summer-wed-10:00-incident-release"),
+    pytest.param(
+        SUMMER_WED_1000,
+        ("incident:INC-4711", "on-call:Otto Call"),
+        "failed",
+        "passed",
+        id="summer-wed-10:00-incident-release",
+    ),
     pytest.param(SUMMER_WED_1000, ("incident:INC-4711",), "failed", "failed", id="summer-wed-10:00-incident-alone"),
 ]
 
 
 @pytest.mark.parametrize(("now", "approvals", "cw1", "cw2"), CALENDAR_CASES)
-def test_change_window_in_berlin_time(pytester: pytest.Pytester, now: str, approvals: tuple[str, ...],
-                                      cw1: str, cw2: str) -> None:
+def test_change_window_in_berlin_time(
+    pytester: pytest.Pytester, now: str, approvals: tuple[str, ...], cw1: str, cw2: str
+) -> None:
     args = [a for approval in approvals for a in ("--wg-approval", approval)]
     result = run_gate(pytester, "-m", "change_window", "--wg-env", "production", "--wg-now", now, *args)
     go = cw1 == cw2 == "passed"
@@ -235,8 +272,19 @@ def test_change_window_in_berlin_time(pytester: pytest.Pytester, now: str, appro
 
 
 def test_change_window_override_records_the_approvals(pytester: pytest.Pytester) -> None:
-    result = run_gate(pytester, "-m", "change_window", "--wg-env", "production", "--wg-now", WINTER_TUE_2200,
-                      "--wg-approval", "product-owner:Petra Olsen", "--wg-approval", "on-call:Otto Call")
+    result = run_gate(
+        pytester,
+        "-m",
+        "change_window",
+        "--wg-env",
+        "production",
+        "--wg-now",
+        WINTER_TUE_2200,
+        "--wg-approval",
+        "product-owner:Petra Olsen",
+        "--wg-approval",
+        "on-call:Otto Call",
+    )
     assert result.ret == 0, _out(result)[-3000:]
     summary = newest_summary(pytester)
     assert summary["approvals"] == ["product-owner:Petra Olsen", "on-call:Otto Call"]
@@ -248,8 +296,9 @@ def test_change_window_override_records_the_approvals(pytester: pytest.Pytester)
     result.stdout.fnmatch_lines(["VERDICT: GO"])
 
 
-def test_change_window_needs_no_production_credentials(pytester: pytest.Pytester,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_change_window_needs_no_production_credentials(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The issue's promise: `pytest -m change_window --wg-env production` without any PROD_* variable."""
     for name in list(os.environ):
         if name.startswith("PROD_") or name in placeholder_variables(PRODUCTION_YAML):
@@ -280,22 +329,36 @@ def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Alertmana
 
 
 def _golive_env(pytester: pytest.Pytester, alertmanager_url: str) -> Path:
-    return write_env_file(pytester.path / "golive.yaml", SANDBOX_YAML, f"""
+    return write_env_file(
+        pytester.path / "golive.yaml",
+        SANDBOX_YAML,
+        f"""
 alertmanager:
   url: {alertmanager_url}
   timeout_s: 3
-""")
+""",
+    )
 
 
-def write_staging_summary(release_dir: Path, version: str, commit: str, verdict: str = "GO",
-                          stamp: str = "20261127T190000Z") -> Path:
+def write_staging_summary(
+    release_dir: Path, version: str, commit: str, verdict: str = "GO", stamp: str = "20261127T190000Z"
+) -> Path:
     run = release_dir / version / "staging" / f"staging_gate-{stamp}"
     run.mkdir(parents=True)
     summary: dict[str, Any] = {
-        "schema": "wimmelgate/gate-summary/v1", "gates": ["staging_gate"], "environment": "staging",
-        "version": version, "commit": commit, "tester": "release-bot", "verdict": verdict,
-        "started_at": "2026-11-27T19:00:00Z", "finished_at": "2026-11-27T19:00:30Z",
-        "counts": {"passed": 7, "failed": 0, "skipped": 0, "warned": 0}, "checks": [], "reasons": []}
+        "schema": "wimmelgate/gate-summary/v1",
+        "gates": ["staging_gate"],
+        "environment": "staging",
+        "version": version,
+        "commit": commit,
+        "tester": "release-bot",
+        "verdict": verdict,
+        "started_at": "2026-11-27T19:00:00Z",
+        "finished_at": "2026-11-27T19:00:30Z",
+        "counts": {"passed": 7, "failed": 0, "skipped": 0, "warned": 0},
+        "checks": [],
+        "reasons": [],
+    }
     path = run / "gate-summary.json"
     path.write_text(json.dumps(summary), encoding="utf-8")
     return path
@@ -306,8 +369,9 @@ def _golive(pytester: pytest.Pytester, manager: Alertmanager, *args: str) -> pyt
     return run_gate(pytester, "-m", "golive", "--wg-env", str(env), "--wg-version", VERSION, *args)
 
 
-def test_golive_is_go_on_the_sandbox(pytester: pytest.Pytester, sandbox_env: dict[str, str],
-                                     alertmanager: Alertmanager) -> None:
+def test_golive_is_go_on_the_sandbox(
+    pytester: pytest.Pytester, sandbox_env: dict[str, str], alertmanager: Alertmanager
+) -> None:
     staging = write_staging_summary(pytester.path / "rel", VERSION, COMMIT)
     result = _golive(pytester, alertmanager, "--wg-commit", COMMIT, *GOLIVE_APPROVALS)
     assert result.ret == 0, _out(result)[-3000:]
@@ -319,14 +383,16 @@ def test_golive_is_go_on_the_sandbox(pytester: pytest.Pytester, sandbox_env: dic
     assert [w["id"] for w in summary["waivers"]] == ["GL-1"]
     assert summary["approvals"] == ["product-owner:Petra Olsen", "release-captain:Rita Kapitän"]
     run_dir = run_dirs(pytester.path / "rel" / VERSION / "sandbox")[-1]
-    gl5 = allure_attachment(run_dir, allure_result_of(run_dir, "test_staging_gate_was_go_for_this_release"),
-                            "staging gate evidence")
+    gl5 = allure_attachment(
+        run_dir, allure_result_of(run_dir, "test_staging_gate_was_go_for_this_release"), "staging gate evidence"
+    )
     assert gl5["ok"] is True and gl5["summary"] == str(staging)
     result.stdout.fnmatch_lines(["WAIVED GL-1*", "VERDICT: GO"])
 
 
 def test_golive_is_no_go_when_the_newest_backup_is_older_than_24h(
-        pytester: pytest.Pytester, sandbox_env: dict[str, str], alertmanager: Alertmanager) -> None:
+    pytester: pytest.Pytester, sandbox_env: dict[str, str], alertmanager: Alertmanager
+) -> None:
     write_staging_summary(pytester.path / "rel", VERSION, COMMIT)
     later = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     result = _golive(pytester, alertmanager, "--wg-commit", COMMIT, "--wg-now", later, *GOLIVE_APPROVALS)
@@ -341,8 +407,9 @@ def test_golive_is_no_go_when_the_newest_backup_is_older_than_24h(
     result.stdout.fnmatch_lines(["NO-GO  GL-2*", "VERDICT: NO-GO"])
 
 
-def test_golive_is_no_go_naming_an_active_p1_alert(pytester: pytest.Pytester, sandbox_env: dict[str, str],
-                                                   tmp_path: Path) -> None:
+def test_golive_is_no_go_naming_an_active_p1_alert(
+    pytester: pytest.Pytester, sandbox_env: dict[str, str], tmp_path: Path
+) -> None:
     manager = start_alertmanager(tmp_path / "alertmanager")
     try:
         manager.post(p1_alert("WimmelweltApiDown", "P1"), p1_alert("DiskAlmostFull", "P3"))
@@ -360,8 +427,9 @@ def test_golive_is_no_go_naming_an_active_p1_alert(pytester: pytest.Pytester, sa
     result.stdout.fnmatch_lines(["NO-GO  GL-4*WimmelweltApiDown*", "VERDICT: NO-GO"])
 
 
-def test_golive_is_no_go_without_go_approvals(pytester: pytest.Pytester, sandbox_env: dict[str, str],
-                                              alertmanager: Alertmanager) -> None:
+def test_golive_is_no_go_without_go_approvals(
+    pytester: pytest.Pytester, sandbox_env: dict[str, str], alertmanager: Alertmanager
+) -> None:
     write_staging_summary(pytester.path / "rel", VERSION, COMMIT)
     result = _golive(pytester, alertmanager, "--wg-commit", COMMIT, "--wg-approval", "product-owner:Petra Olsen")
     assert result.ret == 1, _out(result)[-3000:]
@@ -373,7 +441,8 @@ def test_golive_is_no_go_without_go_approvals(pytester: pytest.Pytester, sandbox
 
 
 def test_golive_is_no_go_when_staging_was_go_for_another_commit(
-        pytester: pytest.Pytester, sandbox_env: dict[str, str], alertmanager: Alertmanager) -> None:
+    pytester: pytest.Pytester, sandbox_env: dict[str, str], alertmanager: Alertmanager
+) -> None:
     staging = write_staging_summary(pytester.path / "rel", VERSION, "0badc0ffee")
     result = _golive(pytester, alertmanager, "--wg-commit", COMMIT, *GOLIVE_APPROVALS)
     assert result.ret == 1, _out(result)[-3000:]
@@ -415,14 +484,29 @@ def _preflight(pytester: pytest.Pytester, version: str, *, one_way: bool = False
     (folder / "20261110100000-add-sender-index.js").write_text(GOOD_MIGRATION, encoding="utf-8")
     if one_way:
         (folder / "20261118120000-drop-legacy-field.js").write_text(ONE_WAY_MIGRATION, encoding="utf-8")
-    env = write_env_file(pytester.path / "preflight.yaml", SANDBOX_YAML, f"""
-changelog: {{path: {pytester.path / 'CHANGELOG.md'}}}
+    env = write_env_file(
+        pytester.path / "preflight.yaml",
+        SANDBOX_YAML,
+        f"""
+changelog: {{path: {pytester.path / "CHANGELOG.md"}}}
 migrations: {{folder: {folder}}}
 variables: {{required: [RELEASE_NOTES_URL]}}
-""")
+""",
+    )
     dotenv = write_dotenv(pytester.path / "preflight.env", {"RELEASE_NOTES_URL": "https://wiki.example/1.4.2"})
-    return run_gate(pytester, "-m", "preflight", "--wg-env", str(env), "--wg-env-file", str(dotenv),
-                    "--wg-version", version, "--wg-commit", COMMIT)
+    return run_gate(
+        pytester,
+        "-m",
+        "preflight",
+        "--wg-env",
+        str(env),
+        "--wg-env-file",
+        str(dotenv),
+        "--wg-version",
+        version,
+        "--wg-commit",
+        COMMIT,
+    )
 
 
 def test_preflight_is_go_with_changelog_and_down_migrations(pytester: pytest.Pytester) -> None:

@@ -23,8 +23,9 @@ def test_staging_gate_is_go_on_a_healthy_sandbox(pytester: pytest.Pytester, sand
     assert sg3["duration_s"] > 0
 
 
-def test_database_paused_is_no_go_naming_sg2(pytester: pytest.Pytester, sandbox: SandboxInfo,
-                                              sandbox_env: dict[str, str]) -> None:
+def test_database_paused_is_no_go_naming_sg2(
+    pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str]
+) -> None:
     control.pause_database(sandbox)
     try:
         result = run_gate(pytester, "-m", "staging_gate and not destructive", "-k", "readiness")
@@ -37,8 +38,9 @@ def test_database_paused_is_no_go_naming_sg2(pytester: pytest.Pytester, sandbox:
     assert any(r.startswith("SG-2:") for r in summary["reasons"])
 
 
-def test_s3_paused_is_no_go_naming_sg6(pytester: pytest.Pytester, sandbox: SandboxInfo,
-                                       sandbox_env: dict[str, str]) -> None:
+def test_s3_paused_is_no_go_naming_sg6(
+    pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str]
+) -> None:
     control.pause_s3(sandbox)
     try:
         result = run_gate(pytester, "-m", "staging_gate and not destructive", "-k", "upload")
@@ -51,8 +53,9 @@ def test_s3_paused_is_no_go_naming_sg6(pytester: pytest.Pytester, sandbox: Sandb
     assert any(r.startswith("SG-6:") for r in summary["reasons"])
 
 
-def test_readiness_ignoring_the_database_is_no_go_naming_sg3(pytester: pytest.Pytester,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_readiness_ignoring_the_database_is_no_go_naming_sg3(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SANDBOX_BASE_URL", raising=False)
     monkeypatch.setenv("WIMMELGATE_SANDBOX_FAULTS", "readiness_ignores_db=1")
     monkeypatch.setenv("WIMMELGATE_SANDBOX_PROMETHEUS", "off")
@@ -64,10 +67,13 @@ def test_readiness_ignoring_the_database_is_no_go_naming_sg3(pytester: pytest.Py
     assert [r.split(":")[0] for r in summary["reasons"]] == ["SG-3"]
 
 
-def test_unreachable_backend_fails_fast_with_reasons_and_artifacts(pytester: pytest.Pytester,
-                                                                   sandbox_env: dict[str, str]) -> None:
-    pytester.makefile(".yaml", unreachable=f"""
-extends: {ROOT / 'environments' / 'sandbox.yaml'}
+def test_unreachable_backend_fails_fast_with_reasons_and_artifacts(
+    pytester: pytest.Pytester, sandbox_env: dict[str, str]
+) -> None:
+    pytester.makefile(
+        ".yaml",
+        unreachable=f"""
+extends: {ROOT / "environments" / "sandbox.yaml"}
 name: unreachable
 sandbox: {{start: never}}
 backend:
@@ -76,7 +82,8 @@ backend:
 faults:
   provider: command
   command: {{block: "true", unblock: "true"}}
-""")
+""",
+    )
     started = time.monotonic()
     result = run_gate(pytester, "-m", "staging_gate", "--wg-env", "unreachable.yaml")
     elapsed = time.monotonic() - started
@@ -92,15 +99,20 @@ faults:
     assert (run_dir / "junit.xml").is_file() and any((run_dir / "allure-results").glob("*-result.json"))
 
 
-def test_protected_environment_never_runs_sg3(pytester: pytest.Pytester, sandbox: SandboxInfo,
-                                             sandbox_env: dict[str, str]) -> None:
-    pytester.makefile(".yaml", guarded=f"""
-extends: {ROOT / 'environments' / 'sandbox.yaml'}
+def test_protected_environment_never_runs_sg3(
+    pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str]
+) -> None:
+    pytester.makefile(
+        ".yaml",
+        guarded=f"""
+extends: {ROOT / "environments" / "sandbox.yaml"}
 name: guarded
 protected: true
-""")
-    result = run_gate(pytester, "-m", "prod_smoke or staging_gate", "--wg-env", "guarded.yaml",
-                      "-k", "readiness or health")
+""",
+    )
+    result = run_gate(
+        pytester, "-m", "prod_smoke or staging_gate", "--wg-env", "guarded.yaml", "-k", "readiness or health"
+    )
     summary = newest_summary(pytester)
     sg3 = check(summary, "SG-3")
     assert sg3["outcome"] == "skipped" and sg3["safety_skip"] is True
@@ -115,14 +127,16 @@ def _smoke_records(sandbox: SandboxInfo) -> int:
     client: pymongo.MongoClient = pymongo.MongoClient(sandbox.mongodb_uri, serverSelectionTimeoutMS=3000)
     try:
         db = client.get_default_database()
-        return sum(db[name].count_documents({"tag": {"$regex": "^wg-"}})
-                   for name in ("messages", "uploads", "push_deliveries"))
+        return sum(
+            db[name].count_documents({"tag": {"$regex": "^wg-"}}) for name in ("messages", "uploads", "push_deliveries")
+        )
     finally:
         client.close()
 
 
-def test_smoke_records_are_removed_also_after_a_failure(pytester: pytest.Pytester, sandbox: SandboxInfo,
-                                                        sandbox_env: dict[str, str]) -> None:
+def test_smoke_records_are_removed_also_after_a_failure(
+    pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str]
+) -> None:
     before = _smoke_records(sandbox)
     assert run_gate(pytester, "-m", "staging_gate and not destructive").ret == 0
     assert _smoke_records(sandbox) == before
@@ -131,7 +145,7 @@ def test_smoke_records_are_removed_also_after_a_failure(pytester: pytest.Pyteste
     import shutil
 
     shutil.copytree(ROOT / "suites", suites)
-    (suites / "test_fails_halfway.py").write_text('''
+    (suites / "test_fails_halfway.py").write_text("""
 import pytest
 
 @pytest.mark.check("SG-5")
@@ -141,18 +155,31 @@ def test_fails_after_creating(backend, smoke_token, run_tag, cleanup):
     upload = backend.upload(smoke_token, name="half.bin", data=b"half", tag=run_tag)
     cleanup(lambda: backend.delete_upload(smoke_token, str(upload["id"])))
     assert False, "failing half-way on purpose"
-''')
+""")
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--rootdir", str(pytester.path), "-c", str(ROOT / "pyproject.toml"),
-        "--wg-env", str(ROOT / "environments" / "sandbox.yaml"), "--wg-release-dir", "rel",
-        str(suites), "-m", "staging_gate and not destructive", timeout=180)
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(pytester.path),
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        "--wg-env",
+        str(ROOT / "environments" / "sandbox.yaml"),
+        "--wg-release-dir",
+        "rel",
+        str(suites),
+        "-m",
+        "staging_gate and not destructive",
+        timeout=180,
+    )
     assert result.ret == 1
     assert "failing half-way on purpose" in result.stdout.str()
     assert _smoke_records(sandbox) == before
 
 
-def test_two_workers_share_one_sandbox_and_agree(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
-                                                 tmp_path: Path) -> None:
+def test_two_workers_share_one_sandbox_and_agree(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("SANDBOX_BASE_URL", raising=False)
     monkeypatch.setenv("WIMMELGATE_SANDBOX_PROMETHEUS", "off")
     result = run_gate(pytester, "-m", "staging_gate", "-n", "2")

@@ -169,9 +169,7 @@ def metrics_target() -> Iterator[MetricsTarget]:
     from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
     registry = CollectorRegistry()
-    requests_total = Counter(
-        "http_requests", "HTTP requests", ["method", "path", "status"], registry=registry
-    )
+    requests_total = Counter("http_requests", "HTTP requests", ["method", "path", "status"], registry=registry)
     duration = Histogram(
         "http_request_duration_seconds",
         "HTTP request duration",

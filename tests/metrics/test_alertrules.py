@@ -89,8 +89,7 @@ def test_production_thresholds_against_staging_rules_are_problems(tmp_path: Path
         "PushFailureRate": {"threshold": 5, "unit": "%", "labels": {"severity": "P1"}},
     }
     problems = [
-        str(p)
-        for p in alertrules.check_rules(load(tmp_path, STAGING_RULES), alertrules.expected_rules(production))
+        str(p) for p in alertrules.check_rules(load(tmp_path, STAGING_RULES), alertrules.expected_rules(production))
     ]
 
     assert len(problems) == 4
@@ -362,9 +361,7 @@ def test_receiver_is_inherited_and_unknown_receivers_are_reported() -> None:
     }
     matches = alertrules.match_routes(config["route"], {"team": "backend", "severity": "P1"})
     assert matches == [alertrules.RouteMatch("route.routes[0]", "oncall")]
-    problems = alertrules.check_routing(
-        config, {"routes": [{"labels": {"team": "backend", "severity": "P1"}}]}
-    )
+    problems = alertrules.check_routing(config, {"routes": [{"labels": {"team": "backend", "severity": "P1"}}]})
     assert [p.message for p in problems] == ["routes to undefined receiver 'oncall' via route.routes[0]"]
 
 

@@ -48,9 +48,7 @@ def test_scalar_and_nan_results_parse(prometheus_url: str) -> None:
 
 def test_query_range_returns_series_with_points(prometheus_url: str) -> None:
     end = time.time()
-    result = prometheus.query_range(
-        prometheus_url, "sum(rate(http_requests_total[10s]))", end - 4, end, 1, timeout=5
-    )
+    result = prometheus.query_range(prometheus_url, "sum(rate(http_requests_total[10s]))", end - 4, end, 1, timeout=5)
     assert result.result_type == "matrix"
     assert len(result.series) == 1
     points = result.series[0].points

@@ -127,9 +127,7 @@ def test_headers_are_sent_and_not_recorded(slow_server: str) -> None:
 
 
 def test_time_bound_stops_issuing_requests(slow_server: str) -> None:
-    result = sampler.sample(
-        f"{slow_server}/delay", requests=10_000, concurrency=2, timeout=5, max_duration_s=0.3
-    )
+    result = sampler.sample(f"{slow_server}/delay", requests=10_000, concurrency=2, timeout=5, max_duration_s=0.3)
     assert result.stopped_by_deadline
     assert 2 <= result.sent < 100
     assert result.duration_s < 1.0

@@ -28,8 +28,7 @@ def test_objectives_from_the_environment_mapping() -> None:
         "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[5m]))) * 1000"
     )
     assert objectives[1].query == (
-        '100 * (sum(rate(http_requests_total{status=~"5.."}[5m])) or vector(0))'
-        " / sum(rate(http_requests_total[5m]))"
+        '100 * (sum(rate(http_requests_total{status=~"5.."}[5m])) or vector(0)) / sum(rate(http_requests_total[5m]))'
     )
     assert "[10m]" in objectives[3].query and "$window" not in objectives[3].query
 

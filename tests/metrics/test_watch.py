@@ -82,9 +82,7 @@ def test_first_breach_stops_the_watch_with_its_reason() -> None:
     assert result.stopped_early
     assert result.rounds == 3
     assert len(result.measurements) == 5  # PD-2 of round 3 is never measured
-    assert result.reason.startswith(
-        "PD-1: breached at t+120 s (round 3): p95 latency 612.4 ms > limit 300 ms over 5m"
-    )
+    assert result.reason.startswith("PD-1: breached at t+120 s (round 3): p95 latency 612.4 ms > limit 300 ms over 5m")
     assert result.reason.endswith("(1 failed > failure_limit 0)")
     with pytest.raises(CheckFailed) as info:
         watch.raise_for(result)

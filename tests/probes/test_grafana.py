@@ -92,9 +92,7 @@ def test_dashboards_load_counts_panels_in_every_layout(httpserver: HTTPServer, n
 
 
 def test_missing_and_empty_dashboards_are_named(httpserver: HTTPServer) -> None:
-    empty = _dashboard(
-        "mongodb", "MongoDB", panels=[{"id": 1, "type": "row", "collapsed": False, "panels": []}]
-    )
+    empty = _dashboard("mongodb", "MongoDB", panels=[{"id": 1, "type": "row", "collapsed": False, "panels": []}])
     _serve_grafana(
         httpserver,
         {"Backend / API": HITS["Backend / API"], "MongoDB": HITS["MongoDB"]},
@@ -218,9 +216,7 @@ def test_organisation_annotation_has_no_dashboard(httpserver: HTTPServer) -> Non
 
 
 def test_annotation_failures(failure: Any) -> None:
-    base = failure.serve(
-        "/api/annotations", "POST", secret=TOKEN, wrong_shape={"message": "Annotation added"}
-    )
+    base = failure.serve("/api/annotations", "POST", secret=TOKEN, wrong_shape={"message": "Annotation added"})
 
     with pytest.raises(ProbeError) as caught:
         grafana.post_release_annotation(
@@ -247,9 +243,7 @@ def test_render_panel_png(httpserver: HTTPServer) -> None:
 
     httpserver.expect_request("/render/d-solo/backend-api/_", headers=AUTH).respond_with_handler(render)
 
-    image = grafana.render_panel_png(
-        httpserver.url_for("/"), "backend-api", 2, token=TOKEN, width=800, height=400
-    )
+    image = grafana.render_panel_png(httpserver.url_for("/"), "backend-api", 2, token=TOKEN, width=800, height=400)
 
     assert image.png == PNG and image.note is None
     assert seen[0].args.to_dict() == {

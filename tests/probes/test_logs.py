@@ -82,9 +82,7 @@ def test_count_recent_uses_basic_auth(httpserver: HTTPServer) -> None:
     assert result.count == 42
 
 
-def test_credentials_in_the_url_become_basic_auth_and_stay_hidden(
-    httpserver: HTTPServer, no_secret: Any
-) -> None:
+def test_credentials_in_the_url_become_basic_auth_and_stay_hidden(httpserver: HTTPServer, no_secret: Any) -> None:
     token = base64.b64encode(f"elastic:{PASSWORD}".encode()).decode()
     httpserver.expect_request(
         f"/{PATTERN}/_count", method="POST", headers={"Authorization": f"Basic {token}"}
@@ -156,9 +154,7 @@ def test_find_run_marker_polls_until_the_line_arrives(httpserver: HTTPServer, no
         f"/{PATTERN}/_search", method="POST", headers={"Authorization": f"ApiKey {API_KEY}"}
     ).respond_with_handler(search)
 
-    marker = logs.find_run_marker(
-        httpserver.url_for("/"), PATTERN, "run-7f3a", within_s=5, poll_s=0.05, auth=API_KEY
-    )
+    marker = logs.find_run_marker(httpserver.url_for("/"), PATTERN, "run-7f3a", within_s=5, poll_s=0.05, auth=API_KEY)
 
     assert marker.attempts == 3
     assert marker.doc_id == "Xy12"
@@ -347,9 +343,7 @@ def test_saved_searches_without_es_url_say_why_there_is_no_count(httpserver: HTT
 
 def test_a_failing_count_is_a_note_not_a_failure(httpserver: HTTPServer, no_secret: Any) -> None:
     _serve_kibana(httpserver, SAVED)
-    httpserver.expect_request(f"/es/{PATTERN}/_count", method="POST").respond_with_data(
-        f"boom {API_KEY}", status=503
-    )
+    httpserver.expect_request(f"/es/{PATTERN}/_count", method="POST").respond_with_data(f"boom {API_KEY}", status=503)
     base = httpserver.url_for("").rstrip("/")
 
     result = logs.saved_searches(base, TITLES[:1], auth=API_KEY, es_url=f"{base}/es")

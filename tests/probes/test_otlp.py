@@ -109,9 +109,7 @@ def test_export_accepted_with_token_and_refused_without(httpserver: HTTPServer, 
 def test_headers_may_be_the_raw_environment_variable(httpserver: HTTPServer) -> None:
     _collector(httpserver, without_token=(403, "{}"))
 
-    result = otlp.check_export(
-        httpserver.url_for("/"), f"Authorization=Bearer%20{TOKEN},x-scope-orgid=wimmelwelt"
-    )
+    result = otlp.check_export(httpserver.url_for("/"), f"Authorization=Bearer%20{TOKEN},x-scope-orgid=wimmelwelt")
 
     assert result.unauthenticated_status == 403
     assert len(result.run_id) == 32  # generated when not given
@@ -137,9 +135,7 @@ def test_empty_success_body_is_accepted(httpserver: HTTPServer) -> None:
     assert otlp.check_export(httpserver.url_for("/"), HEADERS).rejected_spans is None
 
 
-def test_collector_accepting_exports_without_token_is_a_product_defect(
-    httpserver: HTTPServer, no_secret: Any
-) -> None:
+def test_collector_accepting_exports_without_token_is_a_product_defect(httpserver: HTTPServer, no_secret: Any) -> None:
     _collector(httpserver, without_token=(200, "{}"))
 
     with pytest.raises(ProbeError) as caught:
@@ -173,9 +169,7 @@ def test_named_auth_header_is_the_one_removed(httpserver: HTTPServer) -> None:
 
     httpserver.expect_request("/v1/traces", method="POST").respond_with_handler(export)
 
-    result = otlp.check_export(
-        httpserver.url_for("/"), {"X-Honeycomb-Team": TOKEN}, auth_header="x-honeycomb-team"
-    )
+    result = otlp.check_export(httpserver.url_for("/"), {"X-Honeycomb-Team": TOKEN}, auth_header="x-honeycomb-team")
 
     assert result.credential_headers == ("X-Honeycomb-Team",)
     assert "x-honeycomb-team" not in seen[1].headers

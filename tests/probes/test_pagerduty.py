@@ -17,9 +17,7 @@ TOKEN = "u+Zx8pQ3rT-Ky5wN2vLm"
 SCHEDULE = "PSCHED1"
 
 
-def _oncall(
-    user: str, *, schedule: str | None = SCHEDULE, start: str | None, end: str | None
-) -> dict[str, Any]:
+def _oncall(user: str, *, schedule: str | None = SCHEDULE, start: str | None, end: str | None) -> dict[str, Any]:
     return {
         "escalation_policy": {
             "id": "PPOLICY",

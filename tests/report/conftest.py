@@ -36,8 +36,10 @@ def allure_cli() -> list[str]:
     """The real Allure 2 CLI (``.ci/node`` of this checkout, PATH or WIMMELGATE_ALLURE)."""
     cli = find_allure_cli(root=ROOT)
     if cli is None:
-        pytest.skip("no Allure CLI (WIMMELGATE_ALLURE, PATH or .ci/node): "
-                    "run `npm install --no-save --prefix .ci/node allure-commandline`")
+        pytest.skip(
+            "no Allure CLI (WIMMELGATE_ALLURE, PATH or .ci/node): "
+            "run `npm install --no-save --prefix .ci/node allure-commandline`"
+        )
     return cli
 
 
@@ -45,8 +47,21 @@ def run_gate(pytester: pytest.Pytester, version: str = "1.0.0", *extra: str) -> 
     """Run the staging gate in-process; return its new run folder."""
     release = pytester.path / "rel"
     before = set(release.glob("*/*/*")) if release.exists() else set()
-    result = pytester.runpytest("-p", "no:cacheprovider", "--wg-env", "env.yaml", "--wg-release-dir", "rel",
-                                "-m", "staging_gate", "--wg-version", version, "--wg-report", "off", *extra)
+    result = pytester.runpytest(
+        "-p",
+        "no:cacheprovider",
+        "--wg-env",
+        "env.yaml",
+        "--wg-release-dir",
+        "rel",
+        "-m",
+        "staging_gate",
+        "--wg-version",
+        version,
+        "--wg-report",
+        "off",
+        *extra,
+    )
     assert result.ret == 1, "SG-2 fails on purpose: the inner gate must say NO-GO"
     [run_dir] = set(release.glob("*/*/*")) - before
     return run_dir

@@ -52,8 +52,12 @@ def test_a_check_without_a_test_exits_1_and_is_listed(tmp_path: Path, capsys: py
 
 
 def test_json_output_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    folder = suites(tmp_path, "suites_json", test_health=ONE_CHECK,
-                    test_typo="import pytest\n@pytest.mark.check('SG-99')\ndef test_typo(): pass\n")
+    folder = suites(
+        tmp_path,
+        "suites_json",
+        test_health=ONE_CHECK,
+        test_typo="import pytest\n@pytest.mark.check('SG-99')\ndef test_typo(): pass\n",
+    )
     assert cli.main(["catalogue", "--suites", str(folder), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["schema"] == "wimmelgate/catalogue/v1" and data["complete"] is False
@@ -70,7 +74,8 @@ def test_json_output_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 def test_every_check_implemented_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     body = "import pytest\n" + "".join(
-        f"\n@pytest.mark.check({c.id!r})\ndef test_{c.id.replace('-', '_')}():\n    pass\n" for c in CHECKS)
+        f"\n@pytest.mark.check({c.id!r})\ndef test_{c.id.replace('-', '_')}():\n    pass\n" for c in CHECKS
+    )
     folder = suites(tmp_path, "suites_all", test_all=body)
     assert cli.main(["catalogue", "--suites", str(folder)]) == 0
     assert "checks without a test (0): none" in capsys.readouterr().out
@@ -120,8 +125,9 @@ def test_sandbox_delegates_to_run_foreground(monkeypatch: pytest.MonkeyPatch) ->
     assert calls == [["--storage", "local", "--help"]]
 
 
-def test_sandbox_missing_is_a_clear_usage_error(monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_sandbox_missing_is_a_clear_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(cli, "SANDBOX_MODULE", "pytest_wimmelgate.sandbox.no_such_foreground")
     assert cli.main(["sandbox"]) == 4
     assert "wimmelgate sandbox: not available" in capsys.readouterr().err
@@ -129,8 +135,13 @@ def test_sandbox_missing_is_a_clear_usage_error(monkeypatch: pytest.MonkeyPatch,
 
 def test_sandbox_help_comes_from_the_real_foreground_module() -> None:
     pytest.importorskip("pytest_wimmelgate.sandbox.launcher.foreground")
-    done = subprocess.run([str(Path(sys.executable).with_name("wimmelgate")), "sandbox", "--help"],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("wimmelgate")), "sandbox", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "wimmelgate sandbox" in done.stdout
 

@@ -57,7 +57,7 @@ def test_github_uploads_the_release_folder_always_and_fails_on_no_go() -> None:
     gate = next(i for i, step in enumerate(steps) if gate_commands(step))
     assert not steps[gate].get("continue-on-error"), "NO-GO must fail the job"
     assert "secrets." in str(steps[gate].get("env", {})), "secrets come from CI secrets"
-    uploads = [s for s in steps[gate + 1:] if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
+    uploads = [s for s in steps[gate + 1 :] if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
     assert uploads, "an upload-artifact step after the gate"
     assert re.fullmatch(r"(\$\{\{\s*)?always\(\)(\s*\}\})?", str(uploads[0].get("if", "")).strip())
     assert str(uploads[0]["with"]["path"]).rstrip("/") == "releases"

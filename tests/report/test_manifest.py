@@ -16,8 +16,9 @@ pytestmark = pytest.mark.skipif(shutil.which("sha256sum") is None, reason="GNU c
 
 
 def sha256sum_check(run_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["sha256sum", "--strict", "-c", MANIFEST], cwd=run_dir, capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        ["sha256sum", "--strict", "-c", MANIFEST], cwd=run_dir, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def listed(run_dir: Path) -> list[str]:
@@ -30,8 +31,13 @@ def test_manifest_of_a_real_gate_run_passes_sha256sum(gate_dir: pytest.Pytester)
     path = write_manifest(run_dir)
     assert path == run_dir / MANIFEST
     names = listed(run_dir)
-    assert {"gate-summary.json", "junit.xml", "allure-results/environment.properties",
-            "allure-results/categories.json", "allure-results/executor.json"} <= set(names)
+    assert {
+        "gate-summary.json",
+        "junit.xml",
+        "allure-results/environment.properties",
+        "allure-results/categories.json",
+        "allure-results/executor.json",
+    } <= set(names)
     assert any(n.startswith("allure-results/") and n.endswith("-result.json") for n in names)
     assert MANIFEST not in names and ".target.lock" not in names
     assert names == sorted(names)
@@ -70,7 +76,10 @@ def test_a_changed_missing_or_added_file_is_found(tmp_path: Path, capsys: pytest
     (run_dir / "later.txt").write_text("added")
     assert sha256sum_check(run_dir).returncode != 0
     assert sorted(verify_manifest(run_dir)) == [
-        "gate-summary.json: checksum differs", "junit.xml: missing", "later.txt: not in MANIFEST.sha256"]
+        "gate-summary.json: checksum differs",
+        "junit.xml: missing",
+        "later.txt: not in MANIFEST.sha256",
+    ]
     capsys.readouterr()
     assert cli.main(["manifest", str(run_dir), "--check"]) == 1
     assert "checksum differs" in capsys.readouterr().out

@@ -40,8 +40,9 @@ def fake_cli(folder: Path, name: str = "allure") -> Path:
     return script
 
 
-def test_find_allure_cli_prefers_configured_then_path_then_project(no_cli: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_find_allure_cli_prefers_configured_then_path_then_project(
+    no_cli: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert report.find_allure_cli(root=no_cli) is None
     local = fake_cli(no_cli / "node_modules" / ".bin")
     assert report.find_allure_cli(root=no_cli / "elsewhere") == [str(local.resolve())]
@@ -55,8 +56,7 @@ def test_find_allure_cli_prefers_configured_then_path_then_project(no_cli: Path,
     assert report.find_allure_cli(str(local)) == [str(local)]
 
 
-def test_a_configured_cli_that_does_not_exist_is_not_replaced(no_cli: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_configured_cli_that_does_not_exist_is_not_replaced(no_cli: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake_cli(no_cli / "empty-bin")
     monkeypatch.setenv(report.ENV_VAR, str(no_cli / "missing" / "allure"))
     assert report.find_allure_cli() is None
@@ -89,13 +89,18 @@ def test_required_without_cli_is_a_configuration_error(no_cli: Path, run_dir: Pa
         report.require_cli("sometimes")
 
 
-@pytest.mark.parametrize(("command", "expected"), [
-    ([sys.executable, "-c", "import sys; sys.stderr.write('java: not found\\n'); sys.exit(3)"],
-     "exited 3: java: not found"),
-    (["/no/such/allure"], "could not start"),
-    ([sys.executable, "-c", "import time; time.sleep(10)"], "timed out after 0.5 s"),
-    ([sys.executable, "-c", "pass"], "no "),
-])
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            [sys.executable, "-c", "import sys; sys.stderr.write('java: not found\\n'); sys.exit(3)"],
+            "exited 3: java: not found",
+        ),
+        (["/no/such/allure"], "could not start"),
+        ([sys.executable, "-c", "import time; time.sleep(10)"], "timed out after 0.5 s"),
+        ([sys.executable, "-c", "pass"], "no "),
+    ],
+)
 def test_a_failing_cli_in_auto_mode_is_a_note(run_dir: Path, command: list[str], expected: str) -> None:
     result = report.generate_report(run_dir, mode="auto", cli=command, timeout_s=0.5)
     assert result.status == "failed" and expected in result.note
@@ -131,8 +136,7 @@ def test_previous_history_is_the_newest_earlier_run_of_the_same_gates_and_enviro
     assert report.previous_history(tmp_path / "not-a-run") is None
 
 
-def test_second_report_continues_the_trend_across_versions(gate_dir: pytest.Pytester,
-                                                           allure_cli: list[str]) -> None:
+def test_second_report_continues_the_trend_across_versions(gate_dir: pytest.Pytester, allure_cli: list[str]) -> None:
     first = run_gate(gate_dir, "1.0.0")
     one = report.generate_report(first, mode="required", cli=allure_cli)
     assert one.ok, one.note
@@ -158,7 +162,8 @@ def test_second_report_continues_the_trend_across_versions(gate_dir: pytest.Pyte
 
 
 def test_history_falls_back_to_a_folder_report_when_the_single_file_is_not_recognised(
-        gate_dir: pytest.Pytester, allure_cli: list[str]) -> None:
+    gate_dir: pytest.Pytester, allure_cli: list[str]
+) -> None:
     run_dir = run_gate(gate_dir)
     (run_dir / "report").mkdir()
     (run_dir / "report" / "index.html").write_text("<html>an unknown report format</html>")
@@ -168,8 +173,9 @@ def test_history_falls_back_to_a_folder_report_when_the_single_file_is_not_recog
     assert {"history.json", "history-trend.json"} <= {p.name for p in kept.iterdir()}
 
 
-def test_wimmelgate_report_command_generates_for_a_run_folder(gate_dir: pytest.Pytester, allure_cli: list[str],
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_wimmelgate_report_command_generates_for_a_run_folder(
+    gate_dir: pytest.Pytester, allure_cli: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     run_dir = run_gate(gate_dir)
     assert cli.main(["report", str(run_dir), "--allure", " ".join(allure_cli)]) == 0
     assert (run_dir / "report" / "index.html").is_file()

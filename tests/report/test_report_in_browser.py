@@ -40,23 +40,41 @@ class Browser:
     def _command(self, *extra: str) -> list[str]:
         self.runs += 1
         profile = self.scratch / f"profile-{self.runs}"
-        return [self.executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--no-first-run", f"--user-data-dir={profile}",
-                "--virtual-time-budget=10000", *extra]
+        return [
+            self.executable,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=10000",
+            *extra,
+        ]
 
     def text(self, index: Path, fragment: str = "") -> str:
         """The rendered page's visible text (scripts and styles removed, whitespace collapsed)."""
-        done = subprocess.run(self._command("--dump-dom", index.as_uri() + fragment),
-                              capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            self._command("--dump-dom", index.as_uri() + fragment),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         dom = re.sub(r"<(script|style)\b.*?</\1>", " ", done.stdout, flags=re.S | re.I)
         self.last_dom = dom
         return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", dom)).split())
 
     def screenshot(self, index: Path, fragment: str, target: Path) -> Path:
-        done = subprocess.run(self._command(f"--screenshot={target}", "--window-size=1400,1000",
-                                            index.as_uri() + fragment),
-                              capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            self._command(f"--screenshot={target}", "--window-size=1400,1000", index.as_uri() + fragment),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert done.returncode == 0 and target.is_file(), done.stderr[-2000:]
         return target
 
@@ -93,7 +111,8 @@ def attach(path: Path, name: str) -> None:
 
 
 def test_report_shows_checks_statuses_runbook_links_and_environment(
-        gate_dir: pytest.Pytester, allure_cli: list[str], chromium: str, tmp_path: Path) -> None:
+    gate_dir: pytest.Pytester, allure_cli: list[str], chromium: str, tmp_path: Path
+) -> None:
     run_dir = run_gate(gate_dir, "1.4.2", "--wg-commit", "3f9c2e1")
     result = generate_report(run_dir, mode="required", cli=allure_cli)
     assert result.ok, result.note
@@ -103,8 +122,11 @@ def test_report_shows_checks_statuses_runbook_links_and_environment(
     overview = browser.text(index)
     assert "Wimmelgate release gate" in overview, "report name from executor.json"
     assert "3 test cases" in overview, "two checks and the catalogue coverage"
-    assert re.search(r"Environment environment testenv environment\.source env\.yaml version 1\.4\.2 "
-                     r"commit 3f9c2e1", overview), overview
+    assert re.search(
+        r"Environment environment testenv environment\.source env\.yaml version 1\.4\.2 "
+        r"commit 3f9c2e1",
+        overview,
+    ), overview
     assert "Product defect 1" in overview, "the failure is sorted into its category"
 
     pages = case_pages(index)
@@ -132,8 +154,9 @@ def test_report_shows_checks_statuses_runbook_links_and_environment(
     attach(shot, "report: failed check SG-2")
 
 
-def test_second_report_draws_the_trend(gate_dir: pytest.Pytester, allure_cli: list[str], chromium: str,
-                                       tmp_path: Path) -> None:
+def test_second_report_draws_the_trend(
+    gate_dir: pytest.Pytester, allure_cli: list[str], chromium: str, tmp_path: Path
+) -> None:
     first = run_gate(gate_dir, "1.4.1")
     assert generate_report(first, mode="required", cli=allure_cli).ok
     browser = Browser(chromium, tmp_path)
@@ -144,7 +167,7 @@ def test_second_report_draws_the_trend(gate_dir: pytest.Pytester, allure_cli: li
     index = second / "report" / "index.html"
     overview = browser.text(index)
     assert "Trend" in overview and "Trend There is nothing to show" not in overview
-    trend = browser.last_dom[browser.last_dom.index("history-trend__chart"):]
+    trend = browser.last_dom[browser.last_dom.index("history-trend__chart") :]
     assert "trend__area" in trend.split("</svg>")[0], "the trend chart is drawn"
     failed = browser.text(index, case_pages(index)["test_readiness_answers_200"] + "/history")
     assert "History Retries Success rate 0% (0 of 2)" in failed, "the check's history spans both runs"

@@ -23,8 +23,7 @@ class Api:
         self.base_url = base_url
         self.session = requests.Session()
         self.session.headers["X-Wimmelgate-Run"] = run_id
-        answer = self.post("/auth/login", json={"username": info.smoke_user,
-                                                "password": info.smoke_password})
+        answer = self.post("/auth/login", json={"username": info.smoke_user, "password": info.smoke_password})
         assert answer.status_code == 200, answer.text
         self.session.headers["Authorization"] = f"Bearer {answer.json()['token']}"
 
@@ -45,8 +44,7 @@ class Api:
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxInfo]:
     """A running sandbox (S3 storage, no Prometheus) shared by the session."""
-    box = Sandbox(tmp_path_factory.mktemp("sandbox"), prometheus="off", alertmanager="off",
-                  traffic_rps=2.0)
+    box = Sandbox(tmp_path_factory.mktemp("sandbox"), prometheus="off", alertmanager="off", traffic_rps=2.0)
     try:
         yield box.start()
     finally:

@@ -16,8 +16,7 @@ from tests.sandbox.conftest import Api, wait_for
 def test_health_reports_version_and_commit(sandbox: SandboxInfo) -> None:
     answer = requests.get(sandbox.base_url + "/health", timeout=5)
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ok", "version": sandbox.version,
-                             "commit": sandbox.commit}
+    assert answer.json() == {"status": "ok", "version": sandbox.version, "commit": sandbox.commit}
 
 
 def test_readiness_is_200_with_both_checks(sandbox: SandboxInfo) -> None:
@@ -28,21 +27,30 @@ def test_readiness_is_200_with_both_checks(sandbox: SandboxInfo) -> None:
 
 def test_login_me_and_rejections(sandbox: SandboxInfo, api: Api) -> None:
     assert api.get("/auth/me").json() == {"username": sandbox.smoke_user}
-    wrong = requests.post(sandbox.base_url + "/auth/login", timeout=5,
-                          json={"username": sandbox.smoke_user, "password": "wrong"})
+    wrong = requests.post(
+        sandbox.base_url + "/auth/login", timeout=5, json={"username": sandbox.smoke_user, "password": "wrong"}
+    )
     assert wrong.status_code == 401
     assert requests.get(sandbox.base_url + "/auth/me", timeout=5).status_code == 401
-    forged = requests.get(sandbox.base_url + "/auth/me", timeout=5,
-                          headers={"Authorization": "Bearer abc.def"})
+    forged = requests.get(sandbox.base_url + "/auth/me", timeout=5, headers={"Authorization": "Bearer abc.def"})
     assert forged.status_code == 401
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/auth/me"), ("POST", "/messages"), ("GET", "/messages"),
-    ("GET", "/messages/abc"), ("DELETE", "/messages/abc"), ("POST", "/uploads"),
-    ("GET", "/uploads/abc"), ("DELETE", "/uploads/abc"), ("POST", "/push/test"),
-    ("GET", "/push/deliveries/abc"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/auth/me"),
+        ("POST", "/messages"),
+        ("GET", "/messages"),
+        ("GET", "/messages/abc"),
+        ("DELETE", "/messages/abc"),
+        ("POST", "/uploads"),
+        ("GET", "/uploads/abc"),
+        ("DELETE", "/uploads/abc"),
+        ("POST", "/push/test"),
+        ("GET", "/push/deliveries/abc"),
+    ],
+)
 def test_every_api_route_needs_a_token(sandbox: SandboxInfo, method: str, path: str) -> None:
     answer = requests.request(method, sandbox.base_url + path, timeout=5)
     assert answer.status_code == 401
@@ -52,15 +60,19 @@ def test_login_rate_limit_is_per_username(sandbox: SandboxInfo) -> None:
     throwaway = f"wg-ratelimit-{uuid.uuid4().hex[:8]}"
     statuses = []
     for _ in range(7):
-        answer = requests.post(sandbox.base_url + "/auth/login", timeout=5,
-                               json={"username": throwaway, "password": "wrong"})
+        answer = requests.post(
+            sandbox.base_url + "/auth/login", timeout=5, json={"username": throwaway, "password": "wrong"}
+        )
         statuses.append(answer.status_code)
     assert statuses[:5] == [401] * 5
     assert statuses[5:] == [429, 429]
     retry_after = int(answer.headers["Retry-After"])
     assert 1 <= retry_after <= 60
-    smoke = requests.post(sandbox.base_url + "/auth/login", timeout=5, json={
-        "username": sandbox.smoke_user, "password": sandbox.smoke_password})
+    smoke = requests.post(
+        sandbox.base_url + "/auth/login",
+        timeout=5,
+        json={"username": sandbox.smoke_user, "password": sandbox.smoke_password},
+    )
     assert smoke.status_code == 200
 
 
@@ -107,8 +119,7 @@ def test_push_is_accepted_then_delivered(sandbox: SandboxInfo, api: Api, run_id:
     accepted = api.post("/push/test", json={"tag": run_id})
     assert accepted.status_code == 202
     delivery = accepted.json()["delivery_id"]
-    assert wait_for(lambda: api.get(f"/push/deliveries/{delivery}").json()["status"]
-                    == "delivered", timeout_s=3)
+    assert wait_for(lambda: api.get(f"/push/deliveries/{delivery}").json()["status"] == "delivered", timeout_s=3)
     assert _count_tagged(sandbox, "push_deliveries", run_id) == 1
     assert api.delete(f"/push/deliveries/{delivery}").status_code == 204
     assert _count_tagged(sandbox, "push_deliveries", run_id) == 0
@@ -117,10 +128,15 @@ def test_push_is_accepted_then_delivered(sandbox: SandboxInfo, api: Api, run_id:
 def test_metrics_expose_the_documented_names(sandbox: SandboxInfo, api: Api) -> None:
     api.get("/messages/doesnotexist")
     text = requests.get(sandbox.base_url + "/metrics", timeout=5).text
-    for name in ("http_requests_total", "http_request_duration_seconds_bucket",
-                 "readiness_checks_total", "push_deliveries_total",
-                 "mongodb_command_duration_seconds_bucket", "log_lines_total",
-                 "wimmelwelt_build_info"):
+    for name in (
+        "http_requests_total",
+        "http_request_duration_seconds_bucket",
+        "readiness_checks_total",
+        "push_deliveries_total",
+        "mongodb_command_duration_seconds_bucket",
+        "log_lines_total",
+        "wimmelwelt_build_info",
+    ):
         assert f"\n{name}{{" in text, name
     assert 'path="/messages/{id}"' in text
     assert "doesnotexist" not in text
@@ -138,8 +154,7 @@ def test_json_log_lines_carry_the_run_id(sandbox: SandboxInfo, api: Api, run_id:
 
     assert wait_for(lambda: any(r.get("path") == "/auth/me" for r in logged()), timeout_s=2)
     record = next(r for r in logged() if r.get("path") == "/auth/me")
-    for key in ("ts", "level", "msg", "method", "path", "status", "duration_ms",
-                "request_id", "run_id"):
+    for key in ("ts", "level", "msg", "method", "path", "status", "duration_ms", "request_id", "run_id"):
         assert key in record, key
     assert record["run_id"] == run_id
     assert record["status"] == 200
@@ -149,8 +164,9 @@ def test_json_log_lines_carry_the_run_id(sandbox: SandboxInfo, api: Api, run_id:
 def test_synthetic_traffic_flows_and_cleans_up(sandbox: SandboxInfo) -> None:
     def traffic_requests() -> float:
         text = requests.get(sandbox.base_url + "/metrics", timeout=5).text
-        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                   if line.startswith("http_requests_total{"))
+        return sum(
+            float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("http_requests_total{")
+        )
 
     before = traffic_requests()
     assert wait_for(lambda: traffic_requests() >= before + 3, timeout_s=6)
@@ -161,11 +177,9 @@ def test_synthetic_traffic_flows_and_cleans_up(sandbox: SandboxInfo) -> None:
 def _count_tagged(info: SandboxInfo, collection: str, prefix: str) -> int:
     from pymongo import MongoClient
 
-    client: MongoClient[dict[str, object]] = MongoClient(info.mongodb_uri,
-                                                         serverSelectionTimeoutMS=2000)
+    client: MongoClient[dict[str, object]] = MongoClient(info.mongodb_uri, serverSelectionTimeoutMS=2000)
     try:
-        return client.get_default_database()[collection].count_documents(
-            {"tag": {"$regex": f"^{prefix}"}})
+        return client.get_default_database()[collection].count_documents({"tag": {"$regex": f"^{prefix}"}})
     finally:
         client.close()
 
@@ -173,7 +187,6 @@ def _count_tagged(info: SandboxInfo, collection: str, prefix: str) -> int:
 def _s3_object_exists(info: SandboxInfo, key: str) -> bool:
     from pytest_wimmelgate.sandbox.launcher.waits import s3_client
 
-    client = s3_client(info.s3_endpoint, info.s3_region, info.s3_access_key_id,
-                       info.s3_secret_access_key)
+    client = s3_client(info.s3_endpoint, info.s3_region, info.s3_access_key_id, info.s3_secret_access_key)
     listed = client.list_objects_v2(Bucket=info.s3_bucket, Prefix=key)
     return any(item["Key"] == key for item in listed.get("Contents", []))

@@ -59,8 +59,7 @@ def test_readiness_503_while_database_paused_then_200(sandbox: SandboxInfo) -> N
     assert wait_for(lambda: _readiness(sandbox.base_url)[0] == 200, timeout_s=5)
 
 
-def test_readiness_ignoring_the_database_stays_200(sandbox: SandboxInfo,
-                                                     buggy_backend: BackendProcess) -> None:
+def test_readiness_ignoring_the_database_stays_200(sandbox: SandboxInfo, buggy_backend: BackendProcess) -> None:
     pause_database(sandbox)
     try:
         status, body, _ = _readiness(buggy_backend.base_url)
@@ -82,8 +81,7 @@ def test_api_answers_503_while_database_paused(sandbox: SandboxInfo, api: Api) -
         resume_database(sandbox)
 
 
-def test_paused_s3_falls_back_to_local_folder(sandbox: SandboxInfo, api: Api,
-                                              run_id: str) -> None:
+def test_paused_s3_falls_back_to_local_folder(sandbox: SandboxInfo, api: Api, run_id: str) -> None:
     data = b"Wimmelwelt" * 1000
     pause_s3(sandbox)
     try:
@@ -103,28 +101,26 @@ def test_paused_s3_falls_back_to_local_folder(sandbox: SandboxInfo, api: Api,
     finally:
         resume_s3(sandbox)
     metrics = requests.get(sandbox.base_url + "/metrics", timeout=5).text
-    line = next(x for x in metrics.splitlines()
-                if x.startswith('storage_fallbacks_total{operation="put"}'))
+    line = next(x for x in metrics.splitlines() if x.startswith('storage_fallbacks_total{operation="put"}'))
     assert float(line.rsplit(" ", 1)[1]) >= 1  # synthetic traffic may add its own
 
 
-def test_push_failure_rate_one_fails_every_delivery(sandbox: SandboxInfo,
-                                                     buggy_backend: BackendProcess,
-                                                     run_id: str) -> None:
+def test_push_failure_rate_one_fails_every_delivery(
+    sandbox: SandboxInfo, buggy_backend: BackendProcess, run_id: str
+) -> None:
     api = Api(buggy_backend.base_url, sandbox, run_id)
     delivery = api.post("/push/test", json={"tag": run_id}).json()["delivery_id"]
-    assert wait_for(lambda: api.get(f"/push/deliveries/{delivery}").json()["status"]
-                    == "failed", timeout_s=3)
+    assert wait_for(lambda: api.get(f"/push/deliveries/{delivery}").json()["status"] == "failed", timeout_s=3)
     api.delete(f"/push/deliveries/{delivery}")
     metrics = requests.get(buggy_backend.base_url + "/metrics", timeout=5).text
     assert 'push_deliveries_total{result="failed"} 1.0' in metrics
 
 
-def test_error_rate_one_breaks_the_api_but_not_probes(sandbox: SandboxInfo,
-                                                      failing_backend: BackendProcess) -> None:
+def test_error_rate_one_breaks_the_api_but_not_probes(sandbox: SandboxInfo, failing_backend: BackendProcess) -> None:
     base = failing_backend.base_url
-    login = requests.post(base + "/auth/login", timeout=5, json={
-        "username": sandbox.smoke_user, "password": sandbox.smoke_password})
+    login = requests.post(
+        base + "/auth/login", timeout=5, json={"username": sandbox.smoke_user, "password": sandbox.smoke_password}
+    )
     assert login.status_code == 500
     assert requests.get(base + "/messages", timeout=5).status_code == 500
     health = requests.get(base + "/health", timeout=5)
@@ -134,8 +130,7 @@ def test_error_rate_one_breaks_the_api_but_not_probes(sandbox: SandboxInfo,
     assert requests.get(base + "/metrics", timeout=5).status_code == 200
 
 
-def test_local_storage_mode_roundtrip(sandbox: SandboxInfo, local_backend: BackendProcess,
-                                      run_id: str) -> None:
+def test_local_storage_mode_roundtrip(sandbox: SandboxInfo, local_backend: BackendProcess, run_id: str) -> None:
     api = Api(local_backend.base_url, sandbox, run_id)
     data = bytes(range(256)) * 64
     created = api.post("/uploads", params={"name": "l.bin", "tag": run_id}, data=data).json()

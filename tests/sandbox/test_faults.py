@@ -20,23 +20,28 @@ def test_empty_spec_means_no_faults() -> None:
 
 
 def test_all_switches_parse() -> None:
-    faults = parse_faults("error_rate=0.1, latency_ms=600,push_failure_rate=0.2,"
-                          "readiness_flap_rate=0.01,readiness_ignores_db=1")
-    assert faults == Faults(error_rate=0.1, latency_ms=600, push_failure_rate=0.2,
-                            readiness_flap_rate=0.01, readiness_ignores_db=True)
+    faults = parse_faults(
+        "error_rate=0.1, latency_ms=600,push_failure_rate=0.2,readiness_flap_rate=0.01,readiness_ignores_db=1"
+    )
+    assert faults == Faults(
+        error_rate=0.1, latency_ms=600, push_failure_rate=0.2, readiness_flap_rate=0.01, readiness_ignores_db=True
+    )
     assert parse_faults(faults.spec()) == faults
 
 
-@pytest.mark.parametrize(("spec", "fragment"), [
-    ("bogus=1", "unknown fault 'bogus'"),
-    ("error_rate=2", "error_rate=2: expected a fraction between 0 and 1"),
-    ("error_rate=abc", "expected a number"),
-    ("latency_ms=-5", "expected milliseconds"),
-    ("readiness_ignores_db=maybe", "expected 1 or 0"),
-    ("error_rate", "expected key=value"),
-    ("error_rate=0.1,error_rate=0.2", "given twice"),
-    ("push_failure_rate=nan", "finite"),
-])
+@pytest.mark.parametrize(
+    ("spec", "fragment"),
+    [
+        ("bogus=1", "unknown fault 'bogus'"),
+        ("error_rate=2", "error_rate=2: expected a fraction between 0 and 1"),
+        ("error_rate=abc", "expected a number"),
+        ("latency_ms=-5", "expected milliseconds"),
+        ("readiness_ignores_db=maybe", "expected 1 or 0"),
+        ("error_rate", "expected key=value"),
+        ("error_rate=0.1,error_rate=0.2", "given twice"),
+        ("push_failure_rate=nan", "finite"),
+    ],
+)
 def test_bad_spec_is_one_clear_line(spec: str, fragment: str) -> None:
     with pytest.raises(FaultSpecError) as caught:
         parse_faults(spec)
@@ -47,11 +52,19 @@ def test_bad_spec_is_one_clear_line(spec: str, fragment: str) -> None:
 
 
 def test_backend_refuses_to_start_on_bad_spec(tmp_path: Path) -> None:
-    env = dict(os.environ, WIMMELGATE_SANDBOX_FAULTS="error_rate=0.1,bogus=1",
-               MONGODB_URI="mongodb://127.0.0.1:9/wimmelwelt_sandbox")
+    env = dict(
+        os.environ,
+        WIMMELGATE_SANDBOX_FAULTS="error_rate=0.1,bogus=1",
+        MONGODB_URI="mongodb://127.0.0.1:9/wimmelwelt_sandbox",
+    )
     done = subprocess.run(
         [sys.executable, "-m", "pytest_wimmelgate.sandbox.service.server", "--port", "0"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=30)
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr

@@ -19,24 +19,41 @@ from pytest_wimmelgate.sandbox.launcher.processes import is_alive
 from pytest_wimmelgate.sandbox.launcher.stack import Sandbox, SandboxError, database_pid
 from tests.sandbox.conftest import Api, pids_in, wait_for
 
-RULES = {"ReadinessFailureRate", "HTTP5xxRate", "MongoDBLatencyP95", "PushFailureRate",
-         "LoggingSilence"}
+RULES = {"ReadinessFailureRate", "HTTP5xxRate", "MongoDBLatencyP95", "PushFailureRate", "LoggingSilence"}
 HAS_PROMETHEUS = shutil.which("prometheus") is not None
 
 
 def test_info_round_trips_through_json(tmp_path: Path) -> None:
     info = SandboxInfo(
-        base_url="http://127.0.0.1:1", mongodb_uri="mongodb://127.0.0.1:2/wimmelwelt_sandbox",
-        s3_endpoint="http://127.0.0.1:3", s3_bucket="b", s3_region="eu-central-1",
-        s3_access_key_id="k", s3_secret_access_key="s", storage_mode="s3",
-        local_storage_path=tmp_path / "files", prometheus_url=None, alertmanager_url=None,
-        workdir=tmp_path, version="1", commit="c", smoke_user="u", smoke_password="p",
-        auth_secret="a", faults="", backend_log_file=tmp_path / "b.jsonl",
-        db_pid_file=tmp_path / "d.pid", s3_pid_file=tmp_path / "s.pid",
-        backend_pid_file=tmp_path / "b.pid", prometheus_pid_file=None,
-        alertmanager_pid_file=None, rules_file=tmp_path / "r.yml",
-        alertmanager_config_file=tmp_path / "a.yml", db_command=("secantusd-py", "--port", "2"),
-        owner_pid=1)
+        base_url="http://127.0.0.1:1",
+        mongodb_uri="mongodb://127.0.0.1:2/wimmelwelt_sandbox",
+        s3_endpoint="http://127.0.0.1:3",
+        s3_bucket="b",
+        s3_region="eu-central-1",
+        s3_access_key_id="k",
+        s3_secret_access_key="s",
+        storage_mode="s3",
+        local_storage_path=tmp_path / "files",
+        prometheus_url=None,
+        alertmanager_url=None,
+        workdir=tmp_path,
+        version="1",
+        commit="c",
+        smoke_user="u",
+        smoke_password="p",
+        auth_secret="a",
+        faults="",
+        backend_log_file=tmp_path / "b.jsonl",
+        db_pid_file=tmp_path / "d.pid",
+        s3_pid_file=tmp_path / "s.pid",
+        backend_pid_file=tmp_path / "b.pid",
+        prometheus_pid_file=None,
+        alertmanager_pid_file=None,
+        rules_file=tmp_path / "r.yml",
+        alertmanager_config_file=tmp_path / "a.yml",
+        db_command=("secantusd-py", "--port", "2"),
+        owner_pid=1,
+    )
     assert SandboxInfo.from_dict(json.loads(json.dumps(info.to_dict()))) == info
     assert info.db_port == 2
     assert info.database_name == "wimmelwelt_sandbox"
@@ -44,11 +61,12 @@ def test_info_round_trips_through_json(tmp_path: Path) -> None:
 
 def _restart_from_another_process(info: SandboxInfo) -> None:
     """Like a pytest-xdist worker: only the JSON info, no handle on the sandbox."""
-    code = ("import json, sys\n"
-            "from pytest_wimmelgate.sandbox import SandboxInfo, restart_database\n"
-            "restart_database(SandboxInfo.from_dict(json.loads(sys.stdin.read())))\n")
-    subprocess.run([sys.executable, "-c", code], input=json.dumps(info.to_dict()),
-                   text=True, check=True, timeout=60)
+    code = (
+        "import json, sys\n"
+        "from pytest_wimmelgate.sandbox import SandboxInfo, restart_database\n"
+        "restart_database(SandboxInfo.from_dict(json.loads(sys.stdin.read())))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], input=json.dumps(info.to_dict()), text=True, check=True, timeout=60)
 
 
 def test_full_sandbox_monitoring_restart_and_clean_stop(tmp_path: Path) -> None:
@@ -68,8 +86,7 @@ def test_full_sandbox_monitoring_restart_and_clean_stop(tmp_path: Path) -> None:
         new_pid = database_pid(info)
         assert new_pid is not None and new_pid != old_pid
         assert old_pid is not None and not is_alive(old_pid)
-        assert wait_for(lambda: requests.get(info.base_url + "/readiness", timeout=5)
-                        .status_code == 200, timeout_s=5)
+        assert wait_for(lambda: requests.get(info.base_url + "/readiness", timeout=5).status_code == 200, timeout_s=5)
         assert api.get(f"/messages/{kept.json()['id']}").json()["body"] == "survives"
         pids = pids_in(info.workdir)
         watchdogs = [w.pid for w in box._watchdogs]
@@ -83,12 +100,16 @@ def test_full_sandbox_monitoring_restart_and_clean_stop(tmp_path: Path) -> None:
 
 def _check_prometheus_and_alertmanager(info: SandboxInfo) -> None:
     assert info.prometheus_url and info.alertmanager_url
-    up = requests.get(info.prometheus_url + "/api/v1/query", timeout=5,
-                      params={"query": 'up{job="wimmelwelt-backend"}'}).json()
+    up = requests.get(
+        info.prometheus_url + "/api/v1/query", timeout=5, params={"query": 'up{job="wimmelwelt-backend"}'}
+    ).json()
     assert up["data"]["result"][0]["value"][1] == "1"
-    assert wait_for(lambda: requests.get(
-        info.prometheus_url + "/api/v1/query", timeout=5,
-        params={"query": "http_requests_total"}).json()["data"]["result"], timeout_s=5)
+    assert wait_for(
+        lambda: requests.get(
+            info.prometheus_url + "/api/v1/query", timeout=5, params={"query": "http_requests_total"}
+        ).json()["data"]["result"],
+        timeout_s=5,
+    )
     groups = requests.get(info.prometheus_url + "/api/v1/rules", timeout=5).json()
     group = next(g for g in groups["data"]["groups"] if g["name"] == "wimmelwelt")
     assert {rule["name"] for rule in group["rules"]} == RULES
@@ -107,21 +128,35 @@ def test_shipped_rules_pass_promtool(tmp_path: Path) -> None:
     from pytest_wimmelgate.sandbox.launcher.monitoring import install_configs
 
     rules, alertmanager = install_configs(tmp_path)
-    done = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True,
-                          text=True, timeout=30)
+    done = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "5 rules found" in done.stdout
     if shutil.which("amtool"):
-        checked = subprocess.run(["amtool", "check-config", str(alertmanager)],
-                                 capture_output=True, text=True, timeout=30)
+        checked = subprocess.run(
+            ["amtool", "check-config", str(alertmanager)], capture_output=True, text=True, timeout=30
+        )
         assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_foreground_run_prints_urls_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "pytest_wimmelgate.sandbox", "--workdir", str(tmp_path),
-         "--prometheus", "off", "--alertmanager", "off", "--traffic-rps", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "pytest_wimmelgate.sandbox",
+            "--workdir",
+            str(tmp_path),
+            "--prometheus",
+            "off",
+            "--alertmanager",
+            "off",
+            "--traffic-rps",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         lines = []
@@ -154,14 +189,15 @@ def test_foreground_run_prints_urls_and_stops_on_ctrl_c(tmp_path: Path) -> None:
 
 
 def test_children_end_when_the_owner_dies(tmp_path: Path) -> None:
-    code = ("import sys, pathlib\n"
-            "from pytest_wimmelgate.sandbox import Sandbox\n"
-            "Sandbox(pathlib.Path(sys.argv[1]), prometheus='off', alertmanager='off',"
-            " traffic_rps=0).start()\n"
-            "print('started', flush=True)\n"
-            "import time; time.sleep(60)\n")
-    owner = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)],
-                             stdout=subprocess.PIPE, text=True)
+    code = (
+        "import sys, pathlib\n"
+        "from pytest_wimmelgate.sandbox import Sandbox\n"
+        "Sandbox(pathlib.Path(sys.argv[1]), prometheus='off', alertmanager='off',"
+        " traffic_rps=0).start()\n"
+        "print('started', flush=True)\n"
+        "import time; time.sleep(60)\n"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:
         assert owner.stdout is not None
         assert owner.stdout.readline().strip() == "started"
@@ -178,8 +214,7 @@ def test_children_end_when_the_owner_dies(tmp_path: Path) -> None:
         Sandbox(tmp_path).stop()
 
 
-def test_failed_start_names_the_component_and_leaves_nothing(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_start_names_the_component_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WIMMELGATE_SECANTUSD", "/bin/false")
     box = Sandbox(tmp_path, prometheus="off", alertmanager="off", traffic_rps=0)
     with pytest.raises(SandboxError) as caught:

@@ -75,13 +75,25 @@ def restart_database(info: SandboxInfo, timeout_s: float = RESTART_TIMEOUT_S) ->
         if not wait_gone(record.pid, 5.0):
             raise SandboxError(f"sandbox database pid {record.pid} survived SIGKILL")
     info.db_pid_file.unlink(missing_ok=True)
-    launcher = spawn(info.db_command, pid_file=info.db_pid_file, marker=f"--port {info.db_port}",
-                     log_file=log_file, owner_pid=info.owner_pid, cwd=info.workdir, detach=True)
+    launcher = spawn(
+        info.db_command,
+        pid_file=info.db_pid_file,
+        marker=f"--port {info.db_port}",
+        log_file=log_file,
+        owner_pid=info.owner_pid,
+        cwd=info.workdir,
+        detach=True,
+    )
     launcher.wait(10)
     new = wait_for_pid_file(info.db_pid_file, None, timeout_s)
     client = mongo_client(info.mongodb_uri)
     try:
-        wait_until(lambda: mongo_pings(client), what="sandbox database (restarted)",
-                   log_file=log_file, timeout_s=timeout_s, alive=lambda: owns(new))
+        wait_until(
+            lambda: mongo_pings(client),
+            what="sandbox database (restarted)",
+            log_file=log_file,
+            timeout_s=timeout_s,
+            alive=lambda: owns(new),
+        )
     finally:
         client.close()

@@ -21,17 +21,20 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wimmelgate sandbox",
         description="Run the reference Wimmelwelt backend with MongoDB (SecantusDB), S3 "
-                    "(moto), Prometheus and Alertmanager on 127.0.0.1 until Ctrl-C.")
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="data, logs and pid files (default: a temporary directory, "
-                             "removed on exit)")
+        "(moto), Prometheus and Alertmanager on 127.0.0.1 until Ctrl-C.",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="data, logs and pid files (default: a temporary directory, removed on exit)",
+    )
     parser.add_argument("--storage", choices=("s3", "local"), default="s3")
-    parser.add_argument("--faults", default="",
-                        help="fault spec, e.g. error_rate=0.1,latency_ms=600")
-    parser.add_argument("--traffic-rps", type=float, default=5.0,
-                        help="synthetic requests per second (0: off)")
-    parser.add_argument("--version", dest="app_version", default="0.0.0-sandbox",
-                        help="version the backend reports on /health")
+    parser.add_argument("--faults", default="", help="fault spec, e.g. error_rate=0.1,latency_ms=600")
+    parser.add_argument("--traffic-rps", type=float, default=5.0, help="synthetic requests per second (0: off)")
+    parser.add_argument(
+        "--version", dest="app_version", default="0.0.0-sandbox", help="version the backend reports on /health"
+    )
     parser.add_argument("--commit", default="sandbox", help="commit the backend reports")
     parser.add_argument("--prometheus", choices=MODES, default="auto")
     parser.add_argument("--alertmanager", choices=MODES, default="auto")
@@ -52,8 +55,11 @@ def describe(info: SandboxInfo, out: TextIO) -> None:
     ]
     for label, value in rows:
         print(f"  {label:<13} {value}", file=out)
-    print(f"  smoke login   WIMMELGATE_SANDBOX_USER / WIMMELGATE_SANDBOX_PASSWORD "
-          f"(source {info.workdir / 'sandbox.env'})", file=out)
+    print(
+        f"  smoke login   WIMMELGATE_SANDBOX_USER / WIMMELGATE_SANDBOX_PASSWORD "
+        f"(source {info.workdir / 'sandbox.env'})",
+        file=out,
+    )
     print(f"  sandbox info  {info.workdir / 'sandbox.json'}", file=out)
     if info.faults:
         print(f"  faults        {info.faults}", file=out)
@@ -81,10 +87,17 @@ def run_foreground(argv: list[str] | None = None) -> int:
     temporary = workdir is None
     if temporary:
         workdir = Path(tempfile.mkdtemp(prefix="wimmelgate-sandbox-"))
-    sandbox = Sandbox(workdir, storage=args.storage, faults=args.faults,
-                      traffic_rps=args.traffic_rps, version=args.app_version,
-                      commit=args.commit, prometheus=args.prometheus,
-                      alertmanager=args.alertmanager, scrape_interval_s=args.scrape_interval)
+    sandbox = Sandbox(
+        workdir,
+        storage=args.storage,
+        faults=args.faults,
+        traffic_rps=args.traffic_rps,
+        version=args.app_version,
+        commit=args.commit,
+        prometheus=args.prometheus,
+        alertmanager=args.alertmanager,
+        scrape_interval_s=args.scrape_interval,
+    )
     # Ctrl-C stops the sandbox even when this process was started with SIGINT ignored
     # (as background jobs of a non-interactive shell are).
     previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -99,8 +112,7 @@ def run_foreground(argv: list[str] | None = None) -> int:
         gates_env = write_gates_env(info)
         print("wimmelgate sandbox: running (Ctrl-C to stop)", flush=True)
         describe(info, sys.stdout)
-        print(f"  point gates   source {gates_env}   # then: pytest -m staging_gate (no second sandbox)",
-              flush=True)
+        print(f"  point gates   source {gates_env}   # then: pytest -m staging_gate (no second sandbox)", flush=True)
         sys.stdout.flush()
         while True:
             time.sleep(3600)

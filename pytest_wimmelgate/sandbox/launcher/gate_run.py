@@ -28,8 +28,9 @@ def start_for_run(config: pytest.Config, env: Environment, needed: tuple[str, ..
         from pytest_wimmelgate.sandbox.launcher.processes import SandboxError
         from pytest_wimmelgate.sandbox.launcher.stack import Sandbox
     except ImportError as error:
-        raise ConfigError(env.source, "sandbox",
-                          f"the sandbox extra installed (pip install 'pytest-wimmelgate[sandbox]'): {error}") from None
+        raise ConfigError(
+            env.source, "sandbox", f"the sandbox extra installed (pip install 'pytest-wimmelgate[sandbox]'): {error}"
+        ) from None
     workdir = Path(tempfile.mkdtemp(prefix="wimmelgate-sandbox-"))
     sandbox = Sandbox(
         workdir,

@@ -40,20 +40,35 @@ def seed(info: Any, *, now: datetime | None = None, days: int = 8) -> dict[str, 
     finally:
         client.close()
     s3 = boto3.client(
-        "s3", endpoint_url=info.s3_endpoint, region_name=info.s3_region,
-        aws_access_key_id=info.s3_access_key_id, aws_secret_access_key=info.s3_secret_access_key,
-        config=botocore.config.Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2}))
+        "s3",
+        endpoint_url=info.s3_endpoint,
+        region_name=info.s3_region,
+        aws_access_key_id=info.s3_access_key_id,
+        aws_secret_access_key=info.s3_secret_access_key,
+        config=botocore.config.Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2}),
+    )
     nights = _nights(now, days)
     for night in nights:
         stamp = night.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        s3.put_object(Bucket=info.s3_bucket, Key=f"{BACKUP_PREFIX}wimmelwelt-{stamp}.json",
-                      Body=export.encode(), Metadata={"backup-time": night.isoformat()})
+        s3.put_object(
+            Bucket=info.s3_bucket,
+            Key=f"{BACKUP_PREFIX}wimmelwelt-{stamp}.json",
+            Body=export.encode(),
+            Metadata={"backup-time": night.isoformat()},
+        )
     restored = nights[-4] + timedelta(hours=7)
-    record = {"restored_at": restored.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-              "backup": f"{BACKUP_PREFIX}wimmelwelt-{nights[-4].astimezone(UTC):%Y%m%dT%H%M%SZ}.json",
-              "result": "ok", "ticket": "https://tickets.wimmelwelt.invalid/OPS-SANDBOX-1"}
-    s3.put_object(Bucket=info.s3_bucket, Key=f"{RESTORE_PREFIX}{restored:%Y%m%d}.json",
-                  Body=json.dumps(record).encode(), ContentType="application/json")
+    record = {
+        "restored_at": restored.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "backup": f"{BACKUP_PREFIX}wimmelwelt-{nights[-4].astimezone(UTC):%Y%m%dT%H%M%SZ}.json",
+        "result": "ok",
+        "ticket": "https://tickets.wimmelwelt.invalid/OPS-SANDBOX-1",
+    }
+    s3.put_object(
+        Bucket=info.s3_bucket,
+        Key=f"{RESTORE_PREFIX}{restored:%Y%m%d}.json",
+        Body=json.dumps(record).encode(),
+        ContentType="application/json",
+    )
     return {"backups": len(nights), "restore_tests": 1, "migrations": len(applied)}
 
 

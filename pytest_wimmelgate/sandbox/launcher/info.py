@@ -9,11 +9,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 INFO_FILE = "sandbox.json"
-_PATHS = frozenset({
-    "workdir", "local_storage_path", "backend_log_file", "db_pid_file", "s3_pid_file",
-    "backend_pid_file", "prometheus_pid_file", "alertmanager_pid_file", "rules_file",
-    "alertmanager_config_file",
-})
+_PATHS = frozenset(
+    {
+        "workdir",
+        "local_storage_path",
+        "backend_log_file",
+        "db_pid_file",
+        "s3_pid_file",
+        "backend_pid_file",
+        "prometheus_pid_file",
+        "alertmanager_pid_file",
+        "rules_file",
+        "alertmanager_config_file",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,7 @@ SCRAPE_JOB = "wimmelwelt-backend"
 
 def shipped_config(name: str) -> str:
     """The text of a config file shipped in ``pytest_wimmelgate/sandbox/config/``."""
-    return resources.files("pytest_wimmelgate.sandbox").joinpath("config", name).read_text(
-        encoding="utf-8")
+    return resources.files("pytest_wimmelgate.sandbox").joinpath("config", name).read_text(encoding="utf-8")
 
 
 def install_configs(target: Path) -> tuple[Path, Path]:
@@ -37,14 +36,14 @@ def duration(seconds: float) -> str:
     return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
 
 
-def render_prometheus_config(*, backend_target: str, rules_file: Path,
-                             alertmanager_target: str | None, scrape_interval_s: float) -> str:
+def render_prometheus_config(
+    *, backend_target: str, rules_file: Path, alertmanager_target: str | None, scrape_interval_s: float
+) -> str:
     """prometheus.yml scraping the backend and loading the rules (and alerting if given)."""
     alerting = ""
     if alertmanager_target:
         alerting = (
-            "\nalerting:\n  alertmanagers:\n    - static_configs:\n"
-            f'        - targets: ["{alertmanager_target}"]\n'
+            f'\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ["{alertmanager_target}"]\n'
         )
     return Template(shipped_config(PROMETHEUS_TEMPLATE)).substitute(
         interval=duration(scrape_interval_s),
@@ -61,10 +60,20 @@ def find_binary(name: str) -> str | None:
 
 
 def prometheus_command(binary: str, *, config: Path, data: Path, port: int) -> list[str]:
-    return [binary, f"--config.file={config}", f"--storage.tsdb.path={data}",
-            f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1d"]
+    return [
+        binary,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={data}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--storage.tsdb.retention.time=1d",
+    ]
 
 
 def alertmanager_command(binary: str, *, config: Path, data: Path, port: int) -> list[str]:
-    return [binary, f"--config.file={config}", f"--storage.path={data}",
-            f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="]
+    return [
+        binary,
+        f"--config.file={config}",
+        f"--storage.path={data}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+    ]

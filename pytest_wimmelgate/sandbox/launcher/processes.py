@@ -15,8 +15,13 @@ from pathlib import Path
 
 WATCHDOG_MODULE = "pytest_wimmelgate.sandbox.launcher.watchdog"
 # a caller's AWS profile would make boto3 in the children look for it and fail
-DROPPED_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE",
-                     "AWS_SHARED_CREDENTIALS_FILE", "AWS_SESSION_TOKEN")
+DROPPED_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_SESSION_TOKEN",
+)
 
 
 class SandboxError(RuntimeError):
@@ -172,9 +177,18 @@ def spawn(
     """
     log_file.parent.mkdir(parents=True, exist_ok=True)
     watchdog = [
-        sys.executable, "-m", WATCHDOG_MODULE,
-        "--owner", str(owner_pid), "--pid-file", str(pid_file), "--marker", marker,
-        *(["--detach"] if detach else []), "--", *command,
+        sys.executable,
+        "-m",
+        WATCHDOG_MODULE,
+        "--owner",
+        str(owner_pid),
+        "--pid-file",
+        str(pid_file),
+        "--marker",
+        marker,
+        *(["--detach"] if detach else []),
+        "--",
+        *command,
     ]
     with open(log_file, "ab") as log:
         return subprocess.Popen(
@@ -188,9 +202,7 @@ def spawn(
         )
 
 
-def wait_for_pid_file(
-    pid_file: Path, watchdog: subprocess.Popen[bytes] | None, timeout_s: float
-) -> PidRecord:
+def wait_for_pid_file(pid_file: Path, watchdog: subprocess.Popen[bytes] | None, timeout_s: float) -> PidRecord:
     """The record the watchdog wrote; SandboxError if it died or took too long.
 
     Pass ``watchdog=None`` for a detached watchdog (its launcher exits at once).

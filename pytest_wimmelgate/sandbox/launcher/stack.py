@@ -52,8 +52,16 @@ from pytest_wimmelgate.sandbox.launcher.waits import (
 from pytest_wimmelgate.sandbox.service.fault_switches import FAULTS_ENV, parse_faults
 
 __all__ = [
-    "BackendProcess", "Sandbox", "SandboxError", "SandboxInfo", "database_pid",
-    "pause_database", "pause_s3", "restart_database", "resume_database", "resume_s3",
+    "BackendProcess",
+    "Sandbox",
+    "SandboxError",
+    "SandboxInfo",
+    "database_pid",
+    "pause_database",
+    "pause_s3",
+    "restart_database",
+    "resume_database",
+    "resume_s3",
     "start_backend",
 ]
 
@@ -80,8 +88,9 @@ def find_secantusd() -> str:
         return str(beside)
     found = shutil.which(SECANTUSD)
     if found is None:
-        raise SandboxError(f"{SECANTUSD} not found: install the sandbox extra "
-                           "(pip install 'pytest-wimmelgate[sandbox]')")
+        raise SandboxError(
+            f"{SECANTUSD} not found: install the sandbox extra (pip install 'pytest-wimmelgate[sandbox]')"
+        )
     return found
 
 
@@ -96,23 +105,33 @@ def _binary(mode: str, name: str) -> str | None:
     return found
 
 
-def backend_environ(info: SandboxInfo, *, faults: str, traffic_rps: float, version: str,
-                    commit: str, storage_mode: str, log_file: Path,
-                    login_limit: int) -> dict[str, str]:
+def backend_environ(
+    info: SandboxInfo,
+    *,
+    faults: str,
+    traffic_rps: float,
+    version: str,
+    commit: str,
+    storage_mode: str,
+    log_file: Path,
+    login_limit: int,
+) -> dict[str, str]:
     """The environment of a backend process serving ``info``'s database and storage."""
     env = info.environ()
-    env.update({
-        "FILE_STORAGE_MODE": storage_mode,
-        "FILE_STORAGE_FALLBACK": "local",
-        "WIMMELGATE_SANDBOX_HOST": "127.0.0.1",
-        "LOG_LEVEL": "info",
-        "WIMMELGATE_SANDBOX_LOG_FILE": str(log_file),
-        "WIMMELGATE_SANDBOX_VERSION": version,
-        "WIMMELGATE_SANDBOX_COMMIT": commit,
-        "WIMMELGATE_SANDBOX_LOGIN_LIMIT": str(login_limit),
-        "WIMMELGATE_SANDBOX_TRAFFIC_RPS": f"{traffic_rps:g}",
-        FAULTS_ENV: faults,
-    })
+    env.update(
+        {
+            "FILE_STORAGE_MODE": storage_mode,
+            "FILE_STORAGE_FALLBACK": "local",
+            "WIMMELGATE_SANDBOX_HOST": "127.0.0.1",
+            "LOG_LEVEL": "info",
+            "WIMMELGATE_SANDBOX_LOG_FILE": str(log_file),
+            "WIMMELGATE_SANDBOX_VERSION": version,
+            "WIMMELGATE_SANDBOX_COMMIT": commit,
+            "WIMMELGATE_SANDBOX_LOGIN_LIMIT": str(login_limit),
+            "WIMMELGATE_SANDBOX_TRAFFIC_RPS": f"{traffic_rps:g}",
+            FAULTS_ENV: faults,
+        }
+    )
     return env
 
 
@@ -139,10 +158,17 @@ class BackendProcess:
         self.stop()
 
 
-def start_backend(info: SandboxInfo, *, faults: str = "", version: str | None = None,
-                  commit: str | None = None, storage: str | None = None,
-                  traffic_rps: float = 0.0, login_limit: int = 5,
-                  timeout_s: float = START_TIMEOUT_S) -> BackendProcess:
+def start_backend(
+    info: SandboxInfo,
+    *,
+    faults: str = "",
+    version: str | None = None,
+    commit: str | None = None,
+    storage: str | None = None,
+    traffic_rps: float = 0.0,
+    login_limit: int = 5,
+    timeout_s: float = START_TIMEOUT_S,
+) -> BackendProcess:
     """Another backend on the sandbox's database and storage, e.g. with other faults or
     version N-1. It ends with the calling process; `Sandbox.stop` stops it too."""
     parse_faults(faults)
@@ -150,20 +176,36 @@ def start_backend(info: SandboxInfo, *, faults: str = "", version: str | None = 
     name = f"backend-{port}"
     log_file = info.workdir / "logs" / f"{name}.jsonl"
     process_log = info.workdir / "logs" / f"{name}.log"
-    env = backend_environ(info, faults=faults, traffic_rps=traffic_rps,
-                          version=version or info.version, commit=commit or info.commit,
-                          storage_mode=storage or info.storage_mode, log_file=log_file,
-                          login_limit=login_limit)
+    env = backend_environ(
+        info,
+        faults=faults,
+        traffic_rps=traffic_rps,
+        version=version or info.version,
+        commit=commit or info.commit,
+        storage_mode=storage or info.storage_mode,
+        log_file=log_file,
+        login_limit=login_limit,
+    )
     pid_file = info.workdir / "pids" / f"{name}.pid"
-    watchdog = spawn([sys.executable, "-m", BACKEND_MODULE, "--port", str(port)],
-                     pid_file=pid_file, marker=f"--port {port}", log_file=process_log,
-                     owner_pid=os.getpid(), env=env, cwd=info.workdir)
+    watchdog = spawn(
+        [sys.executable, "-m", BACKEND_MODULE, "--port", str(port)],
+        pid_file=pid_file,
+        marker=f"--port {port}",
+        log_file=process_log,
+        owner_pid=os.getpid(),
+        env=env,
+        cwd=info.workdir,
+    )
     process = BackendProcess(f"http://127.0.0.1:{port}", pid_file, log_file, watchdog)
     try:
         wait_for_pid_file(pid_file, watchdog, timeout_s)
-        wait_until(lambda: http_ok(process.base_url + "/health"), what="sandbox backend",
-                   log_file=process_log, timeout_s=timeout_s,
-                   alive=lambda: watchdog.poll() is None)
+        wait_until(
+            lambda: http_ok(process.base_url + "/health"),
+            what="sandbox backend",
+            log_file=process_log,
+            timeout_s=timeout_s,
+            alive=lambda: watchdog.poll() is None,
+        )
     except BaseException:
         process.stop()
         raise
@@ -178,12 +220,23 @@ class Sandbox:
     ``off``. Data lives in ``workdir``, so a database restart keeps it.
     """
 
-    def __init__(self, workdir: Path, *, storage: str = "s3", faults: str = "",
-                 traffic_rps: float = 5.0, version: str = "0.0.0-sandbox",
-                 commit: str = "sandbox", prometheus: str = "auto", alertmanager: str = "auto",
-                 scrape_interval_s: float = 1.0, smoke_user: str = "smoke",
-                 smoke_password: str | None = None, login_limit: int = 5,
-                 start_timeout_s: float = START_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        storage: str = "s3",
+        faults: str = "",
+        traffic_rps: float = 5.0,
+        version: str = "0.0.0-sandbox",
+        commit: str = "sandbox",
+        prometheus: str = "auto",
+        alertmanager: str = "auto",
+        scrape_interval_s: float = 1.0,
+        smoke_user: str = "smoke",
+        smoke_password: str | None = None,
+        login_limit: int = 5,
+        start_timeout_s: float = START_TIMEOUT_S,
+    ) -> None:
         self.workdir = Path(workdir).resolve()
         self.storage = storage
         self.faults = faults
@@ -205,8 +258,9 @@ class Sandbox:
     def __enter__(self) -> SandboxInfo:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     # -- start ----------------------------------------------------------------------------
@@ -226,8 +280,10 @@ class Sandbox:
         secantusd = find_secantusd()
         busy = running_records(self.workdir / "pids")
         if busy:
-            raise SandboxError(f"workdir {self.workdir} is in use by a running sandbox "
-                               f"(pid {busy[0].pid}); stop it or use another workdir")
+            raise SandboxError(
+                f"workdir {self.workdir} is in use by a running sandbox "
+                f"(pid {busy[0].pid}); stop it or use another workdir"
+            )
         try:
             self.info = self._start(secantusd, prometheus, alertmanager)
         except BaseException:
@@ -244,53 +300,78 @@ class Sandbox:
             path.mkdir(parents=True, exist_ok=True)
         return dirs
 
-    def _spawn(self, name: str, command: list[str], marker: str, *,
-               env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], Path]:
+    def _spawn(
+        self, name: str, command: list[str], marker: str, *, env: dict[str, str] | None = None
+    ) -> tuple[subprocess.Popen[bytes], Path]:
         log_file = self.workdir / "logs" / f"{name}.log"
-        watchdog = spawn(command, pid_file=self.workdir / "pids" / f"{name}.pid",
-                         marker=marker, log_file=log_file, owner_pid=os.getpid(), env=env,
-                         cwd=self.workdir)
+        watchdog = spawn(
+            command,
+            pid_file=self.workdir / "pids" / f"{name}.pid",
+            marker=marker,
+            log_file=log_file,
+            owner_pid=os.getpid(),
+            env=env,
+            cwd=self.workdir,
+        )
         self._watchdogs.append(watchdog)
         wait_for_pid_file(self.workdir / "pids" / f"{name}.pid", watchdog, self.start_timeout_s)
         return watchdog, log_file
 
-    def _wait(self, what: str, ready: Callable[[], bool], watchdog: subprocess.Popen[bytes],
-              log_file: Path) -> None:
-        wait_until(ready, what=what, log_file=log_file, timeout_s=self.start_timeout_s,
-                   alive=lambda: watchdog.poll() is None)
+    def _wait(self, what: str, ready: Callable[[], bool], watchdog: subprocess.Popen[bytes], log_file: Path) -> None:
+        wait_until(
+            ready, what=what, log_file=log_file, timeout_s=self.start_timeout_s, alive=lambda: watchdog.poll() is None
+        )
 
-    def _start(self, secantusd: str, prometheus: str | None,
-               alertmanager: str | None) -> SandboxInfo:
+    def _start(self, secantusd: str, prometheus: str | None, alertmanager: str | None) -> SandboxInfo:
         dirs = self._dirs()
         db_port, s3_port, backend_port, prom_port, am_port = free_ports(5)
         empty_toml = dirs["config"] / "secantusd.toml"
         empty_toml.write_text("# empty: keeps secantusd from auto-loading ./secantusd.toml\n")
-        db_command = [secantusd, "--host", "127.0.0.1", "--port", str(db_port),
-                      "--storage-path", str(dirs["mongodb"]), "--enable-test-commands",
-                      "--config", str(empty_toml)]
+        db_command = [
+            secantusd,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(db_port),
+            "--storage-path",
+            str(dirs["mongodb"]),
+            "--enable-test-commands",
+            "--config",
+            str(empty_toml),
+        ]
         db, db_log = self._spawn("mongodb", db_command, f"--port {db_port}")
-        s3, s3_log = self._spawn("s3", [sys.executable, "-m", S3_MODULE, "--port", str(s3_port)],
-                                 f"--port {s3_port}")
+        s3, s3_log = self._spawn("s3", [sys.executable, "-m", S3_MODULE, "--port", str(s3_port)], f"--port {s3_port}")
         rules_file, am_config = monitoring.install_configs(dirs["config"])
         pids = dirs["pids"]
         info = SandboxInfo(
             base_url=f"http://127.0.0.1:{backend_port}",
             mongodb_uri=f"mongodb://127.0.0.1:{db_port}/{DATABASE}",
-            s3_endpoint=f"http://127.0.0.1:{s3_port}", s3_bucket=BUCKET, s3_region=REGION,
-            s3_access_key_id="sandbox-" + secrets.token_hex(6), s3_secret_access_key=secrets.token_hex(16),
-            storage_mode=self.storage, local_storage_path=dirs["files"],
+            s3_endpoint=f"http://127.0.0.1:{s3_port}",
+            s3_bucket=BUCKET,
+            s3_region=REGION,
+            s3_access_key_id="sandbox-" + secrets.token_hex(6),
+            s3_secret_access_key=secrets.token_hex(16),
+            storage_mode=self.storage,
+            local_storage_path=dirs["files"],
             prometheus_url=f"http://127.0.0.1:{prom_port}" if prometheus else None,
             alertmanager_url=f"http://127.0.0.1:{am_port}" if alertmanager else None,
-            workdir=self.workdir, version=self.version, commit=self.commit,
-            smoke_user=self.smoke_user, smoke_password=self.smoke_password,
-            auth_secret=secrets.token_hex(32), faults=parse_faults(self.faults).spec(),
+            workdir=self.workdir,
+            version=self.version,
+            commit=self.commit,
+            smoke_user=self.smoke_user,
+            smoke_password=self.smoke_password,
+            auth_secret=secrets.token_hex(32),
+            faults=parse_faults(self.faults).spec(),
             backend_log_file=dirs["logs"] / "backend.jsonl",
-            db_pid_file=pids / "mongodb.pid", s3_pid_file=pids / "s3.pid",
+            db_pid_file=pids / "mongodb.pid",
+            s3_pid_file=pids / "s3.pid",
             backend_pid_file=pids / "backend.pid",
             prometheus_pid_file=pids / "prometheus.pid" if prometheus else None,
             alertmanager_pid_file=pids / "alertmanager.pid" if alertmanager else None,
-            rules_file=rules_file, alertmanager_config_file=am_config,
-            db_command=tuple(db_command), owner_pid=os.getpid(),
+            rules_file=rules_file,
+            alertmanager_config_file=am_config,
+            db_command=tuple(db_command),
+            owner_pid=os.getpid(),
         )
         client = mongo_client(info.mongodb_uri)
         try:
@@ -298,50 +379,72 @@ class Sandbox:
         finally:
             client.close()
         self._wait("sandbox S3 server (moto)", lambda: http_answers(info.s3_endpoint), s3, s3_log)
-        bucket_client = s3_client(info.s3_endpoint, REGION, info.s3_access_key_id,
-                                  info.s3_secret_access_key)
+        bucket_client = s3_client(info.s3_endpoint, REGION, info.s3_access_key_id, info.s3_secret_access_key)
         ensure_bucket(bucket_client, BUCKET, REGION)
-        env = backend_environ(info, faults=self.faults, traffic_rps=self.traffic_rps,
-                              version=self.version, commit=self.commit,
-                              storage_mode=self.storage, log_file=info.backend_log_file,
-                              login_limit=self.login_limit)
+        env = backend_environ(
+            info,
+            faults=self.faults,
+            traffic_rps=self.traffic_rps,
+            version=self.version,
+            commit=self.commit,
+            storage_mode=self.storage,
+            log_file=info.backend_log_file,
+            login_limit=self.login_limit,
+        )
         backend, backend_log = self._spawn(
-            "backend", [sys.executable, "-m", BACKEND_MODULE, "--port", str(backend_port)],
-            f"--port {backend_port}", env=env)
-        self._wait("sandbox backend", lambda: http_ok(info.base_url + "/health"), backend,
-                   backend_log)
+            "backend",
+            [sys.executable, "-m", BACKEND_MODULE, "--port", str(backend_port)],
+            f"--port {backend_port}",
+            env=env,
+        )
+        self._wait("sandbox backend", lambda: http_ok(info.base_url + "/health"), backend, backend_log)
         self._start_monitoring(info, prometheus, alertmanager, prom_port, am_port)
         info.save()
         _write_env_file(info)
         return info
 
-    def _start_monitoring(self, info: SandboxInfo, prometheus: str | None,
-                          alertmanager: str | None, prom_port: int, am_port: int) -> None:
+    def _start_monitoring(
+        self, info: SandboxInfo, prometheus: str | None, alertmanager: str | None, prom_port: int, am_port: int
+    ) -> None:
         """Alertmanager, then Prometheus (pointed at it); both waited for together."""
         waits: list[tuple[str, Callable[[], bool], subprocess.Popen[bytes], Path]] = []
         if alertmanager and info.alertmanager_url:
             command = monitoring.alertmanager_command(
-                alertmanager, config=info.alertmanager_config_file,
-                data=self.workdir / "data" / "alertmanager", port=am_port)
+                alertmanager,
+                config=info.alertmanager_config_file,
+                data=self.workdir / "data" / "alertmanager",
+                port=am_port,
+            )
             watchdog, log = self._spawn("alertmanager", command, f"127.0.0.1:{am_port}")
             am_ready = info.alertmanager_url + "/-/ready"
             waits.append(("Alertmanager", lambda: http_ok(am_ready), watchdog, log))
         if prometheus and info.prometheus_url:
             config = self.workdir / "config" / "prometheus.yml"
-            config.write_text(monitoring.render_prometheus_config(
-                backend_target=info.base_url.split("://", 1)[1], rules_file=info.rules_file,
-                alertmanager_target=f"127.0.0.1:{am_port}" if alertmanager else None,
-                scrape_interval_s=self.scrape_interval_s), encoding="utf-8")
+            config.write_text(
+                monitoring.render_prometheus_config(
+                    backend_target=info.base_url.split("://", 1)[1],
+                    rules_file=info.rules_file,
+                    alertmanager_target=f"127.0.0.1:{am_port}" if alertmanager else None,
+                    scrape_interval_s=self.scrape_interval_s,
+                ),
+                encoding="utf-8",
+            )
             command = monitoring.prometheus_command(
-                prometheus, config=config, data=self.workdir / "data" / "prometheus",
-                port=prom_port)
+                prometheus, config=config, data=self.workdir / "data" / "prometheus", port=prom_port
+            )
             watchdog, log = self._spawn("prometheus", command, f"127.0.0.1:{prom_port}")
             prom_url = info.prometheus_url
             waits.append(("Prometheus", lambda: http_ok(prom_url + "/-/ready"), watchdog, log))
             # Prometheus 2.x applies discovered targets only after ~5 s: wait for the
             # first scrape, so queries right after start() find data.
-            waits.append(("Prometheus (first scrape of the backend)",
-                          lambda: prometheus_has_scraped(prom_url, SCRAPE_JOB), watchdog, log))
+            waits.append(
+                (
+                    "Prometheus (first scrape of the backend)",
+                    lambda: prometheus_has_scraped(prom_url, SCRAPE_JOB),
+                    watchdog,
+                    log,
+                )
+            )
         for what, ready, watchdog, log in waits:
             self._wait(what, ready, watchdog, log)
 
@@ -379,8 +482,9 @@ def _pid_files_by_stage(pids: Path) -> list[list[Path]]:
         return []
     stages: list[list[Path]] = [[] for _ in _STOP_STAGES]
     for path in sorted(pids.glob("*.pid")):
-        index = next((i for i, prefixes in enumerate(_STOP_STAGES)
-                      if path.stem.startswith(prefixes)), len(_STOP_STAGES) - 1)
+        index = next(
+            (i for i, prefixes in enumerate(_STOP_STAGES) if path.stem.startswith(prefixes)), len(_STOP_STAGES) - 1
+        )
         stages[index].append(path)
     return [stage for stage in stages if stage]
 

@@ -29,8 +29,9 @@ def mongo_client(uri: str) -> Any:
     """A client with timeouts short enough for polling."""
     from pymongo import MongoClient
 
-    return MongoClient(uri, serverSelectionTimeoutMS=500, connectTimeoutMS=500,
-                       timeoutMS=1000, appname="wimmelgate-sandbox-launcher")
+    return MongoClient(
+        uri, serverSelectionTimeoutMS=500, connectTimeoutMS=500, timeoutMS=1000, appname="wimmelgate-sandbox-launcher"
+    )
 
 
 def mongo_pings(client: Any) -> bool:
@@ -48,9 +49,13 @@ def s3_client(endpoint: str, region: str, key_id: str, secret: str) -> Any:
     from botocore.config import Config
 
     return boto3.session.Session().client(
-        "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=key_id,
+        "s3",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=key_id,
         aws_secret_access_key=secret,
-        config=Config(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1}))
+        config=Config(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1}),
+    )
 
 
 def ensure_bucket(client: Any, bucket: str, region: str) -> None:
@@ -62,8 +67,7 @@ def ensure_bucket(client: Any, bucket: str, region: str) -> None:
         return
     except ClientError:
         pass
-    client.create_bucket(Bucket=bucket,
-                         CreateBucketConfiguration={"LocationConstraint": region})
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
 
 
 def prometheus_has_scraped(prometheus_url: str, job: str) -> bool:
@@ -71,9 +75,9 @@ def prometheus_has_scraped(prometheus_url: str, job: str) -> bool:
     import requests
 
     try:
-        answer = requests.get(f"{prometheus_url}/api/v1/query",
-                              params={"query": f'up{{job="{job}"}} == 1'},
-                              timeout=HTTP_TIMEOUT_S)
+        answer = requests.get(
+            f"{prometheus_url}/api/v1/query", params={"query": f'up{{job="{job}"}} == 1'}, timeout=HTTP_TIMEOUT_S
+        )
         return bool(answer.json()["data"]["result"])
     except (requests.RequestException, ValueError, KeyError, TypeError):
         return False

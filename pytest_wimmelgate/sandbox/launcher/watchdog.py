@@ -40,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--owner", type=int, required=True)
     parser.add_argument("--pid-file", type=Path, required=True)
     parser.add_argument("--marker", default="")
-    parser.add_argument("--detach", action="store_true",
-                        help="fork and let the parent return at once (not our caller's child)")
+    parser.add_argument(
+        "--detach", action="store_true", help="fork and let the parent return at once (not our caller's child)"
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command

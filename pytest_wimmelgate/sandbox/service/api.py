@@ -94,8 +94,16 @@ def traffic_password(auth_secret: str) -> str:
 class App:
     """Dispatches requests to handlers, applying latency/error faults, auth and metrics."""
 
-    def __init__(self, settings: BackendSettings, *, db: Database, storage: FileStorage,
-                 push: PushDispatcher, metrics: Metrics, log: JsonLog) -> None:
+    def __init__(
+        self,
+        settings: BackendSettings,
+        *,
+        db: Database,
+        storage: FileStorage,
+        push: PushDispatcher,
+        metrics: Metrics,
+        log: JsonLog,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.storage = storage
@@ -154,12 +162,15 @@ class App:
         except BadRequest as exc:
             response = json_response(400, {"error": str(exc)})
         except PyMongoError as exc:
-            self.log.error("MongoDB request failed", event="mongodb.error",
-                           error=exc.__class__.__name__, request_id=request.request_id)
+            self.log.error(
+                "MongoDB request failed",
+                event="mongodb.error",
+                error=exc.__class__.__name__,
+                request_id=request.request_id,
+            )
             response = json_response(503, {"error": "database unavailable"})
         except StorageUnavailable as exc:
-            self.log.error("file storage failed", event="storage.error", error=str(exc),
-                           request_id=request.request_id)
+            self.log.error("file storage failed", event="storage.error", error=str(exc), request_id=request.request_id)
             response = json_response(503, {"error": "file storage unavailable"})
         except Exception as exc:  # the last line of defence: a 500, logged
             self.log.error("unhandled error", error=repr(exc), request_id=request.request_id)
@@ -170,10 +181,17 @@ class App:
         level = "error" if response.status >= 500 else "info"
         if route is not None and route.kind == "metrics":
             level = "debug"
-        self.log.log(level, "request", method=request.method, path=request.path,
-                     route=template, status=response.status,
-                     duration_ms=round(seconds * 1000, 2), request_id=request.request_id,
-                     run_id=request.run_id)
+        self.log.log(
+            level,
+            "request",
+            method=request.method,
+            path=request.path,
+            route=template,
+            status=response.status,
+            duration_ms=round(seconds * 1000, 2),
+            request_id=request.request_id,
+            run_id=request.run_id,
+        )
         response.headers.setdefault("X-Request-Id", request.request_id)
         return response
 
@@ -188,8 +206,7 @@ class App:
                 return route, found.groupdict(), True
         return None, {}, path_known
 
-    def _dispatch(self, route: Route | None, params: dict[str, str], path_known: bool,
-                  request: Request) -> Response:
+    def _dispatch(self, route: Route | None, params: dict[str, str], path_known: bool, request: Request) -> Response:
         if route is None:
             if path_known:
                 return json_response(405, {"error": "method not allowed"})
@@ -203,8 +220,7 @@ class App:
         if route.auth:
             user = self._authenticate(request) or ""
             if not user:
-                return json_response(401, {"error": "missing or invalid bearer token"},
-                                     {"WWW-Authenticate": "Bearer"})
+                return json_response(401, {"error": "missing or invalid bearer token"}, {"WWW-Authenticate": "Bearer"})
         return route.handler(Call(request, params, user))
 
     def _authenticate(self, request: Request) -> str | None:
@@ -221,15 +237,16 @@ class App:
         if self.settings.smoke_password:
             users.insert(0, (self.settings.smoke_user, self.settings.smoke_password, "smoke"))
         for username, password, role in users:
-            self.db.upsert("users", username, {
-                "password_hash": hash_password(password), "role": role,
-                "updated_at": utc_timestamp()})
+            self.db.upsert(
+                "users",
+                username,
+                {"password_hash": hash_password(password), "role": role, "updated_at": utc_timestamp()},
+            )
 
     # -- probes ---------------------------------------------------------------------------
 
     def health(self, call: Call) -> Response:
-        return json_response(200, {"status": "ok", "version": self.settings.version,
-                                   "commit": self.settings.commit})
+        return json_response(200, {"status": "ok", "version": self.settings.version, "commit": self.settings.commit})
 
     def readiness(self, call: Call) -> Response:
         faults = self.settings.faults
@@ -255,16 +272,16 @@ class App:
         self.metrics.readiness.labels(result="fail" if failing else "ok").inc()
         if not failing:
             return json_response(200, {"status": "ready", "checks": checks})
-        self.log.warning("readiness failed", event="readiness.fail", failing=failing,
-                         request_id=call.request.request_id)
+        self.log.warning(
+            "readiness failed", event="readiness.fail", failing=failing, request_id=call.request.request_id
+        )
         return json_response(503, {"status": "fail", "failing": failing, "checks": checks})
 
     def _check_mongodb(self) -> str:
         try:
             self.db.ping()
         except Exception as exc:
-            self.log.error("MongoDB ping failed", event="mongodb.ping_failed",
-                           error=exc.__class__.__name__)
+            self.log.error("MongoDB ping failed", event="mongodb.ping_failed", error=exc.__class__.__name__)
             raise
         return "ok"
 
@@ -281,14 +298,17 @@ class App:
         retry_after = self.limiter.retry_after(username)
         if retry_after is not None:
             self.log.warning("login rate limited", event="auth.429", username=username)
-            return json_response(429, {"error": "too many failed login attempts",
-                                       "retry_after": retry_after},
-                                 {"Retry-After": str(retry_after)})
+            return json_response(
+                429,
+                {"error": "too many failed login attempts", "retry_after": retry_after},
+                {"Retry-After": str(retry_after)},
+            )
         user = self.db.get("users", username)
         if user is not None and verify_password(password, str(user.get("password_hash", ""))):
             self.limiter.reset(username)
-            return json_response(200, {"token": self.tokens.issue(username),
-                                       "token_type": "Bearer", "expires_in": TOKEN_TTL_S})
+            return json_response(
+                200, {"token": self.tokens.issue(username), "token_type": "Bearer", "expires_in": TOKEN_TTL_S}
+            )
         self.limiter.record_failure(username)
         self.log.warning("login failed", event="auth.401", username=username)
         return json_response(401, {"error": "invalid credentials"})
@@ -301,10 +321,18 @@ class App:
     def create_message(self, call: Call) -> Response:
         body = _json_object(call.request)
         message_id = uuid.uuid4().hex
-        self.db.insert("messages", {
-            "_id": message_id, "from": call.user, "to": _text(body, "to", required=True),
-            "body": _text(body, "body", required=True), "tag": _text(body, "tag"),
-            "run_id": call.request.run_id, "created_at": utc_timestamp()})
+        self.db.insert(
+            "messages",
+            {
+                "_id": message_id,
+                "from": call.user,
+                "to": _text(body, "to", required=True),
+                "body": _text(body, "body", required=True),
+                "tag": _text(body, "tag"),
+                "run_id": call.request.run_id,
+                "created_at": utc_timestamp(),
+            },
+        )
         return json_response(201, {"id": message_id})
 
     def get_message(self, call: Call) -> Response:
@@ -334,20 +362,27 @@ class App:
         stored_in = self.storage.put(key, data)
         digest = hashlib.sha256(data).hexdigest()
         try:
-            self.db.insert("uploads", {
-                "_id": upload_id, "owner": call.user, "tag": call.request.query.get("tag", ""),
-                "name": call.request.query.get("name", "upload.bin")[:255], "size": len(data),
-                "sha256": digest, "storage": stored_in, "run_id": call.request.run_id,
-                "created_at": utc_timestamp()})
+            self.db.insert(
+                "uploads",
+                {
+                    "_id": upload_id,
+                    "owner": call.user,
+                    "tag": call.request.query.get("tag", ""),
+                    "name": call.request.query.get("name", "upload.bin")[:255],
+                    "size": len(data),
+                    "sha256": digest,
+                    "storage": stored_in,
+                    "run_id": call.request.run_id,
+                    "created_at": utc_timestamp(),
+                },
+            )
         except Exception:
             with contextlib.suppress(StorageUnavailable):
                 self.storage.delete(key, stored_in)
             raise
         if stored_in == "local-fallback":
-            self.log.warning("upload stored in local fallback", event="storage.fallback",
-                             upload_id=upload_id)
-        return json_response(201, {"id": upload_id, "size": len(data), "sha256": digest,
-                                   "storage": stored_in})
+            self.log.warning("upload stored in local fallback", event="storage.fallback", upload_id=upload_id)
+        return json_response(201, {"id": upload_id, "size": len(data), "sha256": digest, "storage": stored_in})
 
     def get_upload(self, call: Call) -> Response:
         doc = self.db.get("uploads", call.params["id"])
@@ -358,9 +393,16 @@ class App:
         except ObjectMissing:
             return json_response(404, {"error": "upload content missing"})
         name = re.sub(r"[^A-Za-z0-9._-]", "_", str(doc.get("name", "upload.bin")))
-        return Response(200, data, "application/octet-stream", {
-            "X-Storage": source, "X-Content-SHA256": str(doc.get("sha256", "")),
-            "Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(
+            200,
+            data,
+            "application/octet-stream",
+            {
+                "X-Storage": source,
+                "X-Content-SHA256": str(doc.get("sha256", "")),
+                "Content-Disposition": f'attachment; filename="{name}"',
+            },
+        )
 
     def delete_upload(self, call: Call) -> Response:
         doc = self.db.get("uploads", call.params["id"])
@@ -404,8 +446,7 @@ def _text(body: Mapping[str, Any], key: str, *, required: bool = False) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value):
-        raise BadRequest(f"{key!r} must be a non-empty string" if required
-                         else f"{key!r} must be a string")
+        raise BadRequest(f"{key!r} must be a non-empty string" if required else f"{key!r} must be a string")
     if len(value) > MAX_TEXT:
         raise BadRequest(f"{key!r} is longer than {MAX_TEXT} characters")
     return value

@@ -47,16 +47,18 @@ def _unb64(text: str) -> bytes:
 class TokenSigner:
     """Stateless HMAC-signed tokens ``<payload>.<signature>`` carrying user and expiry."""
 
-    def __init__(self, secret: str, ttl_s: int = TOKEN_TTL_S,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, secret: str, ttl_s: int = TOKEN_TTL_S, clock: Callable[[], float] = time.time) -> None:
         self._key = secret.encode()
         self._ttl_s = ttl_s
         self._clock = clock
 
     def issue(self, username: str) -> str:
-        payload = _b64(json.dumps(
-            {"sub": username, "exp": int(self._clock()) + self._ttl_s,
-             "jti": secrets.token_hex(4)}, separators=(",", ":")).encode())
+        payload = _b64(
+            json.dumps(
+                {"sub": username, "exp": int(self._clock()) + self._ttl_s, "jti": secrets.token_hex(4)},
+                separators=(",", ":"),
+            ).encode()
+        )
         return f"{payload}.{self._sign(payload)}"
 
     def verify(self, token: str) -> str | None:
@@ -80,8 +82,7 @@ class TokenSigner:
 class LoginLimiter:
     """Blocks a username after ``limit`` failed logins within ``window_s`` seconds."""
 
-    def __init__(self, limit: int, window_s: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limit: int, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._limit = limit
         self._window_s = window_s
         self._clock = clock

@@ -45,9 +45,7 @@ class BackendSettings:
     log_file: Path | None
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str], *, host: str | None = None, port: int | None = None
-    ) -> BackendSettings:
+    def from_env(cls, env: Mapping[str, str], *, host: str | None = None, port: int | None = None) -> BackendSettings:
         """Read the settings; raises `SettingsError` (or `FaultSpecError`) on bad values.
 
         Variables: ``MONGODB_URI``, ``FILE_STORAGE_MODE`` (s3|local),

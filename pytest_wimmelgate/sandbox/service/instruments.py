@@ -11,8 +11,7 @@ if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.0, 5.0)
-MONGO_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0,
-                 2.0, 5.0)
+MONGO_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.0, 5.0)
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -29,31 +28,40 @@ class Metrics:
         self.registry: CollectorRegistry = CollectorRegistry(auto_describe=True)
         reg = self.registry
         self.requests = Counter(
-            "http_requests_total", "HTTP requests by route template and status",
-            ["method", "path", "status"], registry=reg)
+            "http_requests_total",
+            "HTTP requests by route template and status",
+            ["method", "path", "status"],
+            registry=reg,
+        )
         self.request_duration = Histogram(
-            "http_request_duration_seconds", "HTTP request duration by route template",
-            ["method", "path"], buckets=HTTP_BUCKETS, registry=reg)
-        self.readiness = Counter(
-            "readiness_checks_total", "Readiness answers by result", ["result"], registry=reg)
-        self.push = Counter(
-            "push_deliveries_total", "Finished push deliveries by result", ["result"],
-            registry=reg)
+            "http_request_duration_seconds",
+            "HTTP request duration by route template",
+            ["method", "path"],
+            buckets=HTTP_BUCKETS,
+            registry=reg,
+        )
+        self.readiness = Counter("readiness_checks_total", "Readiness answers by result", ["result"], registry=reg)
+        self.push = Counter("push_deliveries_total", "Finished push deliveries by result", ["result"], registry=reg)
         self.mongo_duration = Histogram(
-            "mongodb_command_duration_seconds", "Duration of MongoDB commands",
-            ["command"], buckets=MONGO_BUCKETS, registry=reg)
+            "mongodb_command_duration_seconds",
+            "Duration of MongoDB commands",
+            ["command"],
+            buckets=MONGO_BUCKETS,
+            registry=reg,
+        )
         self.mongo_errors = Counter(
-            "mongodb_command_errors_total", "Failed MongoDB commands", ["command"], registry=reg)
+            "mongodb_command_errors_total", "Failed MongoDB commands", ["command"], registry=reg
+        )
         self.storage = Counter(
-            "storage_operations_total", "File storage operations",
-            ["backend", "operation", "result"], registry=reg)
+            "storage_operations_total", "File storage operations", ["backend", "operation", "result"], registry=reg
+        )
         self.storage_fallbacks = Counter(
-            "storage_fallbacks_total", "Operations served by the local fallback",
-            ["operation"], registry=reg)
-        self.log_lines = Counter(
-            "log_lines_total", "Log lines written by level", ["level"], registry=reg)
-        build = Gauge("wimmelwelt_build_info", "Version and commit of the running backend",
-                      ["version", "commit"], registry=reg)
+            "storage_fallbacks_total", "Operations served by the local fallback", ["operation"], registry=reg
+        )
+        self.log_lines = Counter("log_lines_total", "Log lines written by level", ["level"], registry=reg)
+        build = Gauge(
+            "wimmelwelt_build_info", "Version and commit of the running backend", ["version", "commit"], registry=reg
+        )
         build.labels(version=version, commit=commit).set(1)
         for result in ("ok", "fail"):
             self.readiness.labels(result=result)

@@ -26,8 +26,7 @@ class PushDispatcher:
     push_failure_rate fault); the outcome is counted in ``push_deliveries_total{result}``.
     """
 
-    def __init__(self, db: Database, metrics: Metrics, log: JsonLog, *,
-                 delay_s: float, failure_rate: float) -> None:
+    def __init__(self, db: Database, metrics: Metrics, log: JsonLog, *, delay_s: float, failure_rate: float) -> None:
         self._db = db
         self._metrics = metrics
         self._log = log
@@ -49,10 +48,18 @@ class PushDispatcher:
     def submit(self, owner: str, tag: str, run_id: str | None) -> str:
         """Record a pending delivery and queue it; pymongo errors propagate."""
         delivery_id = uuid.uuid4().hex
-        self._db.insert(COLLECTION, {
-            "_id": delivery_id, "owner": owner, "tag": tag, "run_id": run_id,
-            "status": "pending", "created_at": utc_timestamp(), "delivered_at": None,
-        })
+        self._db.insert(
+            COLLECTION,
+            {
+                "_id": delivery_id,
+                "owner": owner,
+                "tag": tag,
+                "run_id": run_id,
+                "status": "pending",
+                "created_at": utc_timestamp(),
+                "delivered_at": None,
+            },
+        )
         self._queue.put((time.monotonic() + self._delay_s, delivery_id))
         return delivery_id
 
@@ -79,11 +86,9 @@ class PushDispatcher:
             self._db.update(COLLECTION, delivery_id, fields)
         except Exception as exc:
             status = "failed"
-            self._log.error("push delivery status not stored", delivery_id=delivery_id,
-                            error=exc.__class__.__name__)
+            self._log.error("push delivery status not stored", delivery_id=delivery_id, error=exc.__class__.__name__)
         self._metrics.push.labels(result=status).inc()
         if status == "failed":
-            self._log.warning("push delivery failed", event="push.failed",
-                              delivery_id=delivery_id)
+            self._log.warning("push delivery failed", event="push.failed", delivery_id=delivery_id)
         else:
             self._log.debug("push delivered", event="push.delivered", delivery_id=delivery_id)

@@ -135,26 +135,33 @@ def serve(settings: BackendSettings) -> int:
         settings.log_file.parent.mkdir(parents=True, exist_ok=True)
         stream = open(settings.log_file, "a", encoding="utf-8")  # noqa: SIM115
     metrics = Metrics(settings.version, settings.commit)
-    log = JsonLog(stream, level=settings.log_level,
-                  static={"service": "wimmelwelt-backend", "version": settings.version},
-                  on_line=lambda level: metrics.log_lines.labels(level=level).inc())
+    log = JsonLog(
+        stream,
+        level=settings.log_level,
+        static={"service": "wimmelwelt-backend", "version": settings.version},
+        on_line=lambda level: metrics.log_lines.labels(level=level).inc(),
+    )
     db = Database(settings.mongodb_uri, metrics)
-    push = PushDispatcher(db, metrics, log, delay_s=settings.push_delay_s,
-                          failure_rate=settings.faults.push_failure_rate)
-    app = App(settings, db=db, storage=make_storage(settings, metrics), push=push,
-              metrics=metrics, log=log)
+    push = PushDispatcher(
+        db, metrics, log, delay_s=settings.push_delay_s, failure_rate=settings.faults.push_failure_rate
+    )
+    app = App(settings, db=db, storage=make_storage(settings, metrics), push=push, metrics=metrics, log=log)
     try:
         server = BackendServer((settings.host, settings.port), app)
     except OSError as exc:
-        print(f"wimmelwelt-sandbox: cannot listen on {settings.host}:{settings.port}: "
-              f"{exc.strerror}", file=sys.stderr)
+        print(f"wimmelwelt-sandbox: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
         db.close()
         return 1
     stopping = threading.Event()
     base_url = f"http://{settings.host}:{server.server_port}"
-    traffic = TrafficGenerator(base_url, rps=settings.traffic_rps, username=TRAFFIC_USER,
-                               password=traffic_password(settings.auth_secret), log=log,
-                               rng=random.Random())
+    traffic = TrafficGenerator(
+        base_url,
+        rps=settings.traffic_rps,
+        username=TRAFFIC_USER,
+        password=traffic_password(settings.auth_secret),
+        log=log,
+        rng=random.Random(),
+    )
 
     def seed(give_up_at: float) -> bool:
         """Seed the users, retrying while the database is not there yet."""
@@ -187,10 +194,14 @@ def serve(settings: BackendSettings) -> int:
     # seed before serving, so a client that sees /health 200 can log in; a database that
     # is not up yet must not keep the server down: then keep trying in the background
     if not seed(time.monotonic() + SEED_BEFORE_SERVING_S):
-        threading.Thread(target=seed, args=(float("inf"),), name="seed-users",
-                         daemon=True).start()
-    log.info("backend listening", url=base_url, storage=settings.storage_mode,
-             faults=settings.faults.spec() or None, database=settings.database_name)
+        threading.Thread(target=seed, args=(float("inf"),), name="seed-users", daemon=True).start()
+    log.info(
+        "backend listening",
+        url=base_url,
+        storage=settings.storage_mode,
+        faults=settings.faults.spec() or None,
+        database=settings.database_name,
+    )
     try:
         server.serve_forever(poll_interval=0.1)
     finally:
@@ -207,8 +218,9 @@ def serve(settings: BackendSettings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pytest_wimmelgate.sandbox.service.server",
-                                     description="The reference Wimmelwelt backend.")
+    parser = argparse.ArgumentParser(
+        prog="python -m pytest_wimmelgate.sandbox.service.server", description="The reference Wimmelwelt backend."
+    )
     parser.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=None, help="listen port (0: any free)")
     args = parser.parse_args(argv)

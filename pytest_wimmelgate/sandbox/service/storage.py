@@ -85,8 +85,7 @@ class S3Store:
 
     name = "s3"
 
-    def __init__(self, settings: BackendSettings, *, connect_timeout: float = 1.0,
-                 read_timeout: float = 2.0) -> None:
+    def __init__(self, settings: BackendSettings, *, connect_timeout: float = 1.0, read_timeout: float = 2.0) -> None:
         import boto3
         from botocore.config import Config
 
@@ -97,8 +96,9 @@ class S3Store:
             region_name=settings.s3_region,
             aws_access_key_id=settings.s3_access_key_id,
             aws_secret_access_key=settings.s3_secret_access_key,
-            config=Config(connect_timeout=connect_timeout, read_timeout=read_timeout,
-                          retries={"total_max_attempts": 1}),
+            config=Config(
+                connect_timeout=connect_timeout, read_timeout=read_timeout, retries={"total_max_attempts": 1}
+            ),
         )
 
     def put(self, key: str, data: bytes) -> None:
@@ -137,16 +137,16 @@ class FileStorage:
     ``put`` answers where the bytes went: ``s3``, ``local`` or ``local-fallback``.
     """
 
-    def __init__(self, primary: Store, fallback: LocalStore | None, metrics: Metrics,
-                 check_store: Store | None = None) -> None:
+    def __init__(
+        self, primary: Store, fallback: LocalStore | None, metrics: Metrics, check_store: Store | None = None
+    ) -> None:
         self.primary = primary
         self.fallback = fallback
         self._metrics = metrics
         self._check_store = check_store or primary
 
     def _count(self, store: Store, operation: str, ok: bool) -> None:
-        self._metrics.storage.labels(
-            backend=store.name, operation=operation, result="ok" if ok else "error").inc()
+        self._metrics.storage.labels(backend=store.name, operation=operation, result="ok" if ok else "error").inc()
 
     def _fallback_used(self, operation: str) -> None:
         self._metrics.storage_fallbacks.labels(operation=operation).inc()

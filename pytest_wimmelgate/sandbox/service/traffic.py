@@ -21,8 +21,15 @@ if TYPE_CHECKING:
 TAG = "traffic"
 TIMEOUT_S = 5.0
 WEIGHTS = {
-    "health": 8, "readiness": 12, "me": 20, "login": 8, "bad_login": 3,
-    "message": 25, "list": 6, "push": 12, "upload": 6,
+    "health": 8,
+    "readiness": 12,
+    "me": 20,
+    "login": 8,
+    "bad_login": 3,
+    "message": 25,
+    "list": 6,
+    "push": 12,
+    "upload": 6,
 }
 
 
@@ -33,8 +40,9 @@ class TrafficGenerator:
     delete a message); the pause after it is scaled by the requests it made.
     """
 
-    def __init__(self, base_url: str, *, rps: float, username: str, password: str,
-                 log: JsonLog, rng: random.Random) -> None:
+    def __init__(
+        self, base_url: str, *, rps: float, username: str, password: str, log: JsonLog, rng: random.Random
+    ) -> None:
         self._base_url = base_url.rstrip("/")
         self._interval = 1.0 / rps if rps > 0 else 0.0
         self._username = username
@@ -47,9 +55,15 @@ class TrafficGenerator:
         self._sent = 0
         self._pushes: deque[tuple[float, str]] = deque()
         self._actions: dict[str, Callable[[requests.Session], None]] = {
-            "health": self._health, "readiness": self._readiness, "me": self._me,
-            "login": self._login, "bad_login": self._bad_login, "message": self._message,
-            "list": self._list, "push": self._push, "upload": self._upload,
+            "health": self._health,
+            "readiness": self._readiness,
+            "me": self._me,
+            "login": self._login,
+            "bad_login": self._bad_login,
+            "message": self._message,
+            "list": self._list,
+            "push": self._push,
+            "upload": self._upload,
         }
 
     def start(self) -> None:
@@ -65,8 +79,7 @@ class TrafficGenerator:
         import requests
 
         session = requests.Session()
-        session.headers.update({"X-Wimmelgate-Run": TAG,
-                                "User-Agent": "wimmelwelt-sandbox-traffic"})
+        session.headers.update({"X-Wimmelgate-Run": TAG, "User-Agent": "wimmelwelt-sandbox-traffic"})
         names = list(WEIGHTS)
         weights = [WEIGHTS[n] for n in names]
         next_at = time.monotonic()
@@ -77,8 +90,7 @@ class TrafficGenerator:
                 try:
                     self._actions[action](session)
                 except requests.RequestException as exc:
-                    self._log.debug("traffic request failed", action=action,
-                                    error=exc.__class__.__name__)
+                    self._log.debug("traffic request failed", action=action, error=exc.__class__.__name__)
                 steps = max(1, self._sent)
                 next_at = max(next_at + steps * self._interval, time.monotonic() - 1.0)
                 self._stop.wait(max(0.0, next_at - time.monotonic()))
@@ -86,14 +98,12 @@ class TrafficGenerator:
         finally:
             session.close()
 
-    def _call(self, session: requests.Session, method: str, path: str,
-              **kwargs: Any) -> requests.Response:
+    def _call(self, session: requests.Session, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = kwargs.pop("headers", {})
         if self._token and path != "/auth/login":
             headers["Authorization"] = f"Bearer {self._token}"
         self._sent += 1
-        answer = session.request(method, self._base_url + path, headers=headers,
-                                 timeout=TIMEOUT_S, **kwargs)
+        answer = session.request(method, self._base_url + path, headers=headers, timeout=TIMEOUT_S, **kwargs)
         if answer.status_code == 401 and path != "/auth/login":
             self._token = ""
         return answer
@@ -110,8 +120,9 @@ class TrafficGenerator:
         self._call(session, "GET", "/readiness")
 
     def _login(self, session: requests.Session) -> None:
-        answer = self._call(session, "POST", "/auth/login",
-                            json={"username": self._username, "password": self._password})
+        answer = self._call(
+            session, "POST", "/auth/login", json={"username": self._username, "password": self._password}
+        )
         if answer.status_code == 200:
             self._token = str(answer.json().get("token", ""))
 
@@ -126,8 +137,9 @@ class TrafficGenerator:
     def _message(self, session: requests.Session) -> None:
         if not self._ensure_token(session):
             return
-        answer = self._call(session, "POST", "/messages", json={
-            "to": self._username, "body": "synthetic traffic", "tag": TAG})
+        answer = self._call(
+            session, "POST", "/messages", json={"to": self._username, "body": "synthetic traffic", "tag": TAG}
+        )
         if answer.status_code != 201:
             return
         message_id = answer.json()["id"]
@@ -163,8 +175,7 @@ class TrafficGenerator:
         if not self._ensure_token(session):
             return
         data = self._rng.randbytes(1024)
-        answer = self._call(session, "POST", "/uploads", params={"name": "t.bin", "tag": TAG},
-                            data=data)
+        answer = self._call(session, "POST", "/uploads", params={"name": "t.bin", "tag": TAG}, data=data)
         if answer.status_code != 201:
             return
         upload_id = answer.json()["id"]
