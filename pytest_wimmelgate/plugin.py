@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 
 from pytest_wimmelgate.catalogue import checks as catalogue
+from pytest_wimmelgate.catalogue.marks import CatalogueMarks
 from pytest_wimmelgate.config.environment import Environment
 from pytest_wimmelgate.config.secrets import SecretSet
 from pytest_wimmelgate.core import options
 from pytest_wimmelgate.core.evidence import Evidence
 from pytest_wimmelgate.core.run import RunContext
-from pytest_wimmelgate.core.session import WORKER_KEY, CatalogueMarks, GateSession
+from pytest_wimmelgate.core.session import WORKER_KEY, GateSession
 from pytest_wimmelgate.core.startup import GateStart, PassiveState
 from pytest_wimmelgate.errors import WimmelgateError
 

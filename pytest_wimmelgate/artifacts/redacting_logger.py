@@ -18,9 +18,9 @@ from allure_commons.logger import AllureFileLogger
 from pytest_wimmelgate.config.secrets import SecretSet
 
 
-class RedactingFileLogger(AllureFileLogger):  # type: ignore[misc]
+class RedactingFileLogger(AllureFileLogger):
     def __init__(self, report_dir: Path, secrets: SecretSet) -> None:
-        super().__init__(str(report_dir), clean=False)
+        super().__init__(str(report_dir), clean=False)  # type: ignore[no-untyped-call]
         self._secrets = secrets
 
     def _report_item(self, item: Any) -> None:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from pytest_wimmelgate.config.secrets import SecretSet
+from pytest_wimmelgate.errors import Category
 
 
 class Evidence:
@@ -35,3 +36,19 @@ class Evidence:
 
         shown = value if isinstance(value, (int, float)) else self._secrets.redact(str(value))
         allure.dynamic.parameter(name, shown)
+
+
+def attach_failure_evidence(error: Exception, secrets: SecretSet) -> None:
+    """Attach a failed check's reason, category and evidence as "verdict evidence"."""
+    evidence = getattr(error, "evidence", None)
+    reason = str(error)
+    import allure
+
+    body = {"reason": reason, "category": str(getattr(error, "category", Category.PRODUCT))}
+    if evidence:
+        body["evidence"] = evidence
+    allure.attach(
+        json.dumps(secrets.redact_tree(body), indent=2, ensure_ascii=False, default=str),
+        name="verdict evidence",
+        attachment_type=allure.attachment_type.JSON,
+    )

@@ -7,11 +7,7 @@ workers it only enriches reports, which the controller aggregates.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
-import os
-import shutil
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,18 +16,19 @@ from typing import Any
 
 import pytest
 
-from pytest_wimmelgate.artifacts import allure_extras, coverage_result, summary
-from pytest_wimmelgate.artifacts.manifest import write_manifest
-from pytest_wimmelgate.artifacts.report import generate_report
+from pytest_wimmelgate.artifacts.bundle import RunOutcome, write_bundle
 from pytest_wimmelgate.catalogue import checks as catalogue
+from pytest_wimmelgate.catalogue.marks import check_meta, decorate
 from pytest_wimmelgate.config.environment import Environment
 from pytest_wimmelgate.config.secrets import SecretSet
 from pytest_wimmelgate.core import outcomes
+from pytest_wimmelgate.core.evidence import attach_failure_evidence
 from pytest_wimmelgate.core.locks import TargetLock
-from pytest_wimmelgate.core.run import RunContext, iso, utc_now
+from pytest_wimmelgate.core.redaction import redact_report
+from pytest_wimmelgate.core.run import RunContext
 from pytest_wimmelgate.core.terminal import verdict_lines
 from pytest_wimmelgate.core.verdict import CheckRecord, Verdict, apply_waivers, decide
-from pytest_wimmelgate.errors import Category, WimmelgateError
+from pytest_wimmelgate.errors import WimmelgateError
 
 PROPERTY = "wimmelgate"
 WORKER_KEY = "wimmelgate"
@@ -133,7 +130,7 @@ class GateSession:
             report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {call.excinfo.value}")  # type: ignore[union-attr]
         category, reason = outcomes.classify(call.excinfo) if report.failed else (None, None)
         if report.failed and category and isinstance(call.excinfo.value, Exception):  # type: ignore[union-attr]
-            _attach_evidence(call.excinfo.value, self.secrets)  # type: ignore[union-attr]
+            attach_failure_evidence(call.excinfo.value, self.secrets)  # type: ignore[union-attr]
         if report.skipped:
             reason = outcomes.skip_reason(report)
         meta = item.stash.get(META_KEY, None)
@@ -244,64 +241,27 @@ class GateSession:
 
     def _write_artifacts(self, gates: list[str]) -> None:
         assert self.verdict is not None
-        finished = iso(utc_now())
-        data = summary.build(
-            gates=gates,
-            environment=self.env.name,
-            environment_source=self.env.source,
-            version=self.context.version,
-            commit=self.context.commit,
-            tester=self.context.tester,
-            started_at=self.context.started_at,
-            finished_at=finished,
-            verdict=self.verdict,
-            records=self.records,
-            run_id=self.context.run_id,
-            approvals=self.context.approvals,
-            exit_status=self.exit_status or 0,
+        written = write_bundle(
+            RunOutcome(
+                run_dir=self.run_dir,
+                gates=gates,
+                environment=self.env.name,
+                environment_source=self.env.source,
+                context=self.context,
+                verdict=self.verdict,
+                records=self.records,
+                exit_status=self.exit_status or 0,
+                base_url=self._base_url(),
+                runbook_url=str(self.env.get("runbook_url", catalogue.RUNBOOK_URL)),
+                secrets=self.secrets,
+                report_mode=self.report_mode,
+                allure_cli=self.allure_cli,
+                user_allure_dir=self.config.stash.get(USER_ALLURE_DIR, None),
+            )
         )
-        summary.write(self.run_dir / "gate-summary.json", data, self.secrets)
-        results = self.run_dir / "allure-results"
-        allure_extras.write_all(
-            results,
-            properties={
-                "environment": self.env.name,
-                "environment.source": self.env.source,
-                "version": self.context.version,
-                "commit": self.context.commit,
-                "gates": ", ".join(gates),
-                "base_url": self._base_url(),
-                "tester": self.context.tester,
-                "started_at": self.context.started_at,
-                "finished_at": finished,
-                "verdict": self.verdict.verdict,
-                "run_id": self.context.run_id,
-            },
-            environ=dict(os.environ),
-            secrets=self.secrets,
-        )
-        junit = self.run_dir / "junit.xml"
-        if junit.is_file():
-            junit.write_bytes(self.secrets.redact_bytes(junit.read_bytes()))
-        found: dict[str, list[str]] = {}
-        for record in self.records:
-            if record.id:
-                found.setdefault(record.id, []).append(record.nodeid)
-        coverage_result.write(
-            results,
-            self.run_dir,
-            gates=gates,
-            found=found,
-            runbook_url=str(self.env.get("runbook_url", catalogue.RUNBOOK_URL)),
-        )
-        user_dir = self.config.stash.get(USER_ALLURE_DIR, None)
-        if user_dir:
-            shutil.copytree(results, user_dir, dirs_exist_ok=True)
-        report = generate_report(self.run_dir, mode=self.report_mode, cli=self.allure_cli)
-        self.report_note = f"report: {report.note}" if report.note else None
-        if self.report_mode == "required" and not report.ok and self.exit_status == EXIT_GO:
+        self.report_note = written.report_note
+        if self.report_mode == "required" and not written.report_ok and self.exit_status == EXIT_GO:
             self.exit_status = EXIT_NO_GO
-        write_manifest(self.run_dir)
 
 
 def active_waivers(entries: list[dict[str, Any]], now: datetime) -> dict[str, str]:
@@ -313,14 +273,6 @@ def active_waivers(entries: list[dict[str, Any]], now: datetime) -> dict[str, st
             continue
         active[str(entry["id"])] = str(entry["reason"]) + (f" (until {until})" if until else "")
     return active
-
-
-class CatalogueMarks:
-    """Collect-only runs: gate markers and labels from the catalogue, no run folder."""
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_itemcollected(self, item: pytest.Item) -> None:
-        decorate(item, runbook_url=catalogue.RUNBOOK_URL, strict=False)
 
 
 USER_ALLURE_DIR = pytest.StashKey[str]()
@@ -335,117 +287,3 @@ def _check_order(tests: dict[str, _Phases]) -> Any:
         return order.get(tests[nodeid].meta.get("id") or "", len(order)), nodeid
 
     return key
-
-
-def check_meta(item: pytest.Item) -> dict[str, Any]:
-    """Check id, gates and severity of a test item, JSON-safe."""
-    marker = item.get_closest_marker(catalogue.CHECK_MARKER)
-    check_id = str(marker.args[0]) if marker and marker.args else None
-    check = catalogue.check_by_id(check_id) if check_id else None
-    gates = list(check.gates) if check else [g for g in catalogue.gate_names() if item.get_closest_marker(g)]
-    severity = "critical"
-    for mark in item.iter_markers("allure_label"):
-        if mark.kwargs.get("label_type") == "severity" and mark.args:
-            severity = str(getattr(mark.args[0], "value", mark.args[0]))
-            break
-    return {"id": check_id, "gates": gates, "severity": severity}
-
-
-def decorate(item: pytest.Item, *, runbook_url: str, strict: bool = True) -> None:
-    """Gate markers, destructive marker, Allure labels and runbook link from the catalogue.
-
-    ``strict``: an unknown or missing check id is a usage error (gate runs); collect-only
-    runs leave such items alone so that ``wimmelgate catalogue`` can list them.
-    """
-    marker = item.get_closest_marker(catalogue.CHECK_MARKER)
-    if marker is None:
-        return
-    if not strict and (not marker.args or catalogue.check_by_id(str(marker.args[0])) is None):
-        return
-    if not marker.args:
-        raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.check needs a check id, e.g. check('SG-3')")
-    check_id = str(marker.args[0])
-    check = catalogue.check_by_id(check_id)
-    if check is None:
-        raise pytest.UsageError(f"{item.nodeid}: unknown check id {check_id!r} (see `wimmelgate catalogue`)")
-    has_severity = any(m.kwargs.get("label_type") == "severity" for m in item.iter_markers("allure_label"))
-    for mark in _check_marks(check, runbook_url, with_severity=not has_severity):
-        item.own_markers.append(mark)
-        item.keywords[mark.name] = mark
-
-
-@functools.lru_cache(maxsize=256)
-def _check_marks(check: catalogue.Check, runbook_url: str, *, with_severity: bool) -> tuple[pytest.Mark, ...]:
-    """The marks a check's items get, built once per check id."""
-    marks = [getattr(pytest.mark, gate) for gate in check.gates]
-    if check.destructive:
-        marks.append(getattr(pytest.mark, catalogue.DESTRUCTIVE_MARKER))
-    marks += [
-        pytest.mark.allure_label(*check.gates, label_type="epic"),
-        pytest.mark.allure_label(check.area, label_type="feature"),
-        pytest.mark.allure_label(check.id, label_type="tag"),
-        pytest.mark.allure_label(check.id, label_type="check"),
-    ]
-    if with_severity:
-        marks.append(pytest.mark.allure_label("critical", label_type="severity"))
-    marks += [
-        pytest.mark.allure_link(
-            catalogue.runbook_link(runbook_url, section), link_type="link", name=f"Runbook §{section}"
-        )
-        for section in check.sections
-    ]
-    return tuple(m.mark for m in marks)
-
-
-def redact_report(report: pytest.TestReport, secrets: SecretSet) -> None:
-    """Remove secret values from what the terminal, JUnit and Allure read of a report."""
-    if not secrets.values:
-        return
-    if isinstance(report.longrepr, tuple):
-        path, line, message = report.longrepr
-        report.longrepr = (path, line, secrets.redact(str(message)))
-    elif isinstance(report.longrepr, str):
-        report.longrepr = secrets.redact(report.longrepr)
-    elif report.longrepr is not None:
-        _redact_object(report.longrepr, secrets, depth=0)
-    report.sections = [(title, secrets.redact(content)) for title, content in report.sections]
-
-
-def _redact_object(node: Any, secrets: SecretSet, depth: int) -> Any:
-    """Redact strings inside pytest's repr objects in place (they are plain dataclasses)."""
-    if isinstance(node, str):
-        return secrets.redact(node)
-    if depth > 12 or node is None or isinstance(node, (int, float, bool, bytes)):
-        return node
-    if isinstance(node, list):
-        node[:] = [_redact_object(v, secrets, depth + 1) for v in node]
-        return node
-    if isinstance(node, tuple):
-        return tuple(_redact_object(v, secrets, depth + 1) for v in node)
-    if isinstance(node, dict):
-        for key in list(node):
-            node[key] = _redact_object(node[key], secrets, depth + 1)
-        return node
-    attributes = getattr(node, "__dict__", None)
-    if attributes is not None:
-        for name, value in list(attributes.items()):
-            redacted = _redact_object(value, secrets, depth + 1)
-            if redacted is not value:
-                with contextlib.suppress(AttributeError, TypeError):
-                    object.__setattr__(node, name, redacted)
-    return node
-
-
-def _attach_evidence(error: Exception, secrets: SecretSet) -> None:
-    evidence = getattr(error, "evidence", None)
-    reason = str(error)
-    import allure
-
-    body = {"reason": reason, "category": str(getattr(error, "category", Category.PRODUCT))}
-    if evidence:
-        body["evidence"] = evidence
-    allure.attach(
-        json.dumps(secrets.redact_tree(body), indent=2, ensure_ascii=False, default=str),
-        name="verdict evidence",
-        attachment_type=allure.attachment_type.JSON,
-    )
