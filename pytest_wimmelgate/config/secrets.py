@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote
 
@@ -44,11 +44,17 @@ def secret_parts(name: str, value: str) -> set[str]:
     return found
 
 
-@dataclass(frozen=True)
 class SecretSet:
-    """The values to hide, longest first so that a value hiding a shorter one wins."""
+    """The values to hide, longest first so that a value hiding a shorter one wins.
 
-    values: tuple[str, ...] = ()
+    One instance per process serves every output; `add` lets values captured at run time
+    (session tokens) join it the moment they are known, so everything written afterwards
+    is redacted too.
+    """
+
+    def __init__(self, values: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self.values: tuple[str, ...] = tuple(values)
 
     @classmethod
     def collect(
@@ -68,12 +74,14 @@ class SecretSet:
 
     @classmethod
     def of(cls, values: Iterable[str]) -> SecretSet:
-        variants: set[str] = set()
-        for value in values:
-            if len(value) < MIN_LENGTH:
-                continue
-            variants.update({value, quote(value, safe=""), quote_plus(value)})
-        return cls(tuple(sorted(variants, key=lambda v: (-len(v), v))))
+        return cls(_variants(values))
+
+    def add(self, *values: str) -> None:
+        """Hide these values too, from now on, in every output that uses this set."""
+        fresh = set(_variants(values)) - set(self.values)
+        if fresh:
+            with self._lock:
+                self.values = tuple(sorted({*self.values, *fresh}, key=lambda v: (-len(v), v)))
 
     def __add__(self, other: SecretSet) -> SecretSet:
         return SecretSet.of((*self.values, *other.values))
@@ -111,6 +119,15 @@ class SecretSet:
             if raw in body:
                 body = body.replace(raw, MASK.encode())
         return body
+
+
+def _variants(values: Iterable[str]) -> tuple[str, ...]:
+    variants: set[str] = set()
+    for value in values:
+        if len(value) < MIN_LENGTH:
+            continue
+        variants.update({value, quote(value, safe=""), quote_plus(value)})
+    return tuple(sorted(variants, key=lambda v: (-len(v), v)))
 
 
 def _header_values(value: str) -> list[str]:
