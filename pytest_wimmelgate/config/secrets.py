@@ -6,7 +6,9 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus, unquote
+from urllib.parse import quote, quote_plus
+
+from pytest_wimmelgate.config.credentials import auth_token, parse_header_list, parse_uri
 
 SECRET_NAME = re.compile(r"SECRET|TOKEN|KEY|PASS|CREDENTIAL|HEADERS|AUTH|PRIVATE", re.I)
 NOT_SECRET_NAMES = frozenset({"AWS_ACCESS_KEY_ID_FINGERPRINT", "PYTEST_ADDOPTS", "KEYBOARD"})
@@ -22,14 +24,11 @@ def looks_secret(name: str) -> bool:
 def uri_secrets(value: str) -> list[str]:
     """The secret parts of a ``scheme://user:pass@host`` value: the password and the
     user-info, as written and URL-decoded. Works for multi-host MongoDB URIs too."""
-    if "://" not in value or "@" not in value:
+    uri = parse_uri(value)
+    if uri is None or not uri.has_password:
         return []
-    netloc = value.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0]
-    userinfo, at, _hosts = netloc.rpartition("@")
-    if not at or ":" not in userinfo:
-        return []
-    password = userinfo.partition(":")[2]
-    return [p for p in {password, unquote(password), userinfo, unquote(userinfo)} if p]
+    parts = {uri.password_raw, uri.password, uri.userinfo_raw, uri.userinfo}
+    return [p for p in parts if p]
 
 
 def secret_parts(name: str, value: str) -> set[str]:
@@ -132,21 +131,18 @@ def _variants(values: Iterable[str]) -> tuple[str, ...]:
 
 def _header_values(value: str) -> list[str]:
     """Values of secret-named headers in an OTLP-style list ``k=v,k2=v2``, as written and
-    URL-decoded, with ``Bearer x`` also as ``x``.
+    URL-decoded, with the token of ``Bearer x`` (any case of any known scheme) also as ``x``.
 
-    ``Authorization=Bearer%20abc,x-scope=prod`` yields the token, never ``prod``.
+    ``Authorization=bearer%20abc,x-scope=prod`` yields the token, never ``prod``.
     """
     if "=" not in value:
         return []
     found: list[str] = []
-    for pair in value.split(","):
-        name, _, item = pair.partition("=")
-        item = item.strip()
-        if not item or not looks_secret(name.strip()):
+    for header in parse_header_list(value).headers:
+        if not header.value or not looks_secret(header.name):
             continue
-        for text in {item, unquote(item).strip()}:
-            found.append(text)
-            scheme, _, token = text.partition(" ")
-            if token.strip() and scheme in ("Bearer", "Basic", "ApiKey", "OAuth", "Token"):
-                found.append(token.strip())
+        found.extend((header.raw_value, header.value))
+        token = auth_token(header.value)
+        if token:
+            found.append(token)
     return found
