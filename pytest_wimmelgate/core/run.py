@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pytest_wimmelgate.errors import ConfigError
+from pytest_wimmelgate.config import times
 
 CI_TAG_VARIABLES = ("CI_COMMIT_TAG", "GITHUB_REF_NAME_IF_TAG", "RELEASE_VERSION")
 CI_COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "GIT_COMMIT", "BUILD_SOURCEVERSION")
@@ -72,14 +72,8 @@ def iso(moment: datetime) -> str:
 
 
 def parse_instant(text: str, source: str) -> datetime:
-    """An ISO 8601 instant; naive times are rejected (they are ambiguous across DST)."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(source, "", f"an ISO 8601 time like 2026-11-24T20:30:00+01:00, got {text!r}") from None
-    if moment.tzinfo is None:
-        raise ConfigError(source, "", f"a time with an offset or Z (got {text!r}, which is ambiguous)")
-    return moment.astimezone(UTC)
+    """An ISO 8601 instant; naive times are rejected (see `pytest_wimmelgate.config.times`)."""
+    return times.parse_instant(text, source)
 
 
 def ci_version(environ: Mapping[str, str]) -> str | None:

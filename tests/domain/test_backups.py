@@ -14,7 +14,6 @@ import pytest
 
 from pytest_wimmelgate.domain.backups import (
     BackupSettings,
-    S3Location,
     check_daily_backups,
     list_backups,
     parse_backup_settings,
@@ -22,10 +21,10 @@ from pytest_wimmelgate.domain.backups import (
     run_last_restore,
     run_newest_backup,
     run_weekly_restore,
-    s3_client,
     time_from_key,
 )
 from pytest_wimmelgate.errors import Category, ConfigError, NotConfigured
+from pytest_wimmelgate.probes.s3 import S3Location, s3_client
 
 from .conftest import NOW, S3Server, free_port
 
@@ -374,7 +373,8 @@ def test_time_from_key(key: str, expected: str | None) -> None:
         ({}, "backups.s3"),
         ({"s3": {"prefix": "x/"}}, "backups.s3.bucket"),
         ({"s3": {"bucket": "b", "endpoint": "x"}}, "backups.s3.endpoint"),
-        ({"s3": {"bucket": "b"}, "max_age_hours": "24"}, "backups.max_age_hours"),
+        ({"s3": {"bucket": "b"}, "max_age_hours": "a day"}, "backups.max_age_hours"),
+        ({"s3": {"bucket": "b"}, "max_age_hours": True}, "backups.max_age_hours"),
         ({"s3": {"bucket": "b"}, "timezone": "Mars/Base"}, "backups.timezone"),
         ({"s3": {"bucket": "b"}, "restore": {"store": "ftp"}}, "backups.restore.store"),
         ({"s3": {"bucket": "b"}, "restore": {"store": "mongodb"}}, "backups.restore.mongodb"),
@@ -394,6 +394,34 @@ def test_bad_backup_settings(section: dict[str, Any], key_path: str) -> None:
         parse_backup_settings(section, "environments/production.yaml")
     assert info.value.key_path == key_path
     assert str(info.value).startswith(f"environments/production.yaml: {key_path}: ")
+
+
+def test_unknown_key_names_the_allowed_keys_and_not_the_value() -> None:
+    section = {"s3": {"bucket": "b", "endpoint": "https://user:S3cret-Value@s3.example"}}
+    with pytest.raises(ConfigError) as info:
+        parse_backup_settings(section, "env.yaml")
+    assert info.value.expected == (
+        "unknown key 'endpoint' (expected one of: access_key_variable, bucket, endpoint_url, prefix, region, "
+        "secret_key_variable, timeout_s)"
+    )
+    assert "S3cret" not in str(info.value)
+
+
+def test_numbers_written_as_text_are_numbers() -> None:
+    """A ``${VAR}`` placeholder resolves to a text: "24" is 24 hours, "0.5" half a second."""
+    section = {
+        "s3": {"bucket": "b", "timeout_s": "0.5"},
+        "max_age_hours": "36",
+        "days": "5",
+        "restore": {"max_age_days": "14", "weeks": "2"},
+    }
+    settings = parse_backup_settings(section, "env.yaml")
+    assert settings.location.timeout_s == 0.5
+    assert settings.max_age == timedelta(hours=36)
+    assert (settings.days, settings.weeks, settings.restore_max_age) == (5, 2, timedelta(days=14))
+    with pytest.raises(ConfigError) as info:
+        parse_backup_settings({"s3": {"bucket": "b"}, "days": "1.5"}, "env.yaml")
+    assert info.value.key_path == "backups.days"
 
 
 def test_absent_backup_section_is_not_configured() -> None:
