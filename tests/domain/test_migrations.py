@@ -264,3 +264,16 @@ def test_settings_parse_and_errors() -> None:
         with pytest.raises(ConfigError) as info:
             parse_migration_settings(section, "env.yaml")
         assert info.value.key_path == key_path
+
+
+def test_settings_unknown_key_wording_and_numbers_as_text() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_migration_settings({"folder": "m", "colection": "x"}, "env.yaml")
+    assert info.value.expected == (
+        "unknown key 'colection' (expected one of: backup_plan, collection, database, folder, glob, "
+        "previous_files, previous_ref, timeout_s, uri_variable)"
+    )
+    assert parse_migration_settings({"folder": "m", "timeout_s": "2.5"}, "env.yaml").timeout_s == 2.5
+    with pytest.raises(ConfigError) as info:
+        parse_migration_settings({"folder": "m", "timeout_s": "soon"}, "env.yaml")
+    assert (info.value.key_path, info.value.expected) == ("migrations.timeout_s", "seconds between 0 and 60")
