@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from pytest_wimmelgate.domain import alertrules
+from pytest_wimmelgate.domain import alerting
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes import alertmanager
 
@@ -103,7 +103,7 @@ def test_status_config_reads_back_and_passes_staging_routing(alertmanager_url: s
     assert status.version
     assert status.cluster_status == "disabled"
     assert status.config["route"]["receiver"] == "staging-team"
-    assert alertrules.check_routing(status.config, STAGING_ROUTING) == []
+    assert alerting.check_routing(status.config, STAGING_ROUTING) == []
     production = {
         "routes": [
             {
@@ -113,7 +113,7 @@ def test_status_config_reads_back_and_passes_staging_routing(alertmanager_url: s
             }
         ]
     }
-    problems = [str(p) for p in alertrules.check_routing(status.config, production)]
+    problems = [str(p) for p in alerting.check_routing(status.config, production)]
     assert problems == [
         "alert {severity=\"P1\"}: reaches 'staging-team' via route.routes[0] without pagerduty_configs",
         "alert {severity=\"P1\"}: reaches 'staging-team' via route.routes[0] without Slack"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_wimmelgate.domain import alertrules
+from pytest_wimmelgate.domain import alerting
 from pytest_wimmelgate.errors import Category, CheckFailed, ProbeError
 from pytest_wimmelgate.metrics import slo, watch
 from pytest_wimmelgate.probes import prometheus
@@ -116,22 +116,22 @@ def test_loaded_rules_are_parsed_and_checked(prometheus_url: str) -> None:
         300.0,
         "P2",
     )
-    rules = alertrules.flatten(groups)
-    staging = alertrules.expected_rules(
+    rules = alerting.flatten(groups)
+    staging = alerting.expected_rules(
         {
             "HighErrorRate": {"threshold": 2, "unit": "%", "window": "5m"},
             "ReadinessFailureRate": {"threshold": 0.5, "unit": "%", "window": "5m"},
         }
     )
-    assert alertrules.check_rules(rules, staging) == []
+    assert alerting.check_rules(rules, staging) == []
 
-    production = alertrules.expected_rules(
+    production = alerting.expected_rules(
         {
             "HighErrorRate": {"threshold": 1, "unit": "%", "window": "5m"},
             "MongoLatencyP95": {"threshold": 400, "unit": "ms", "window": "5m"},
         }
     )
-    problems = [str(p) for p in alertrules.check_rules(rules, production)]
+    problems = [str(p) for p in alerting.check_rules(rules, production)]
     assert len(problems) == 2
     assert problems[0].startswith("alert HighErrorRate: threshold 1 % not found")
     assert problems[1].startswith("alert MongoLatencyP95: missing")
