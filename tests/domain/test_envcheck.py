@@ -443,12 +443,14 @@ def test_fingerprint_cli_prints_only_fingerprints(capsys: pytest.CaptureFixture[
         (
             {"rules": {"AWS_REGION": {"equal": "eu-central-1"}}},
             "variables.rules.AWS_REGION.equal",
-            "one of: equals, one_of, url, min_length, max_length, pattern, min_classes, not_placeholder",
+            "unknown key 'equal' (expected one of: equals, max_length, min_classes, min_length, not_placeholder, "
+            "one_of, pattern, url)",
         ),
         ({"required": "MONGODB_URI"}, "variables.required", "a list"),
         ({"required": ["MONGODB URI"]}, "variables.required[0]", "a variable name like LOG_LEVEL"),
         ({"rules": {"A": {"one_of": []}}}, "variables.rules.A.one_of", "a non-empty list"),
-        ({"rules": {"A": {"min_length": "32"}}}, "variables.rules.A.min_length", "a positive whole number"),
+        ({"rules": {"A": {"min_length": "32 chars"}}}, "variables.rules.A.min_length", "a positive whole number"),
+        ({"rules": {"A": {"min_length": "0"}}}, "variables.rules.A.min_length", "a positive whole number"),
         ({"rules": {"A": {"pattern": "("}}}, "variables.rules.A.pattern", "a valid regular expression"),
         ({"rules": {"A": {"min_classes": 5}}}, "variables.rules.A.min_classes", "a whole number from 1 to 4"),
         ({"conditional": [{"when": {"M": "s3"}}]}, "variables.conditional[0].require", "a list"),
@@ -465,13 +467,13 @@ def test_fingerprint_cli_prints_only_fingerprints(capsys: pytest.CaptureFixture[
         (
             {"foreign": {"marker": ["x"]}},
             "variables.foreign.marker",
-            "one of: environment, fingerprints, from_env, markers",
+            "unknown key 'marker' (expected one of: environment, fingerprints, from_env, markers)",
         ),
         (
             {"databse": "x"},
             "variables.databse",
-            "one of: required, rules, conditional, database, mongodb_variable, foreign, endpoints, "
-            "otel_token_variable, otel_token_header, otel_token_scheme, auth_secret, secrets",
+            "unknown key 'databse' (expected one of: auth_secret, conditional, database, endpoints, foreign, "
+            "mongodb_variable, otel_token_header, otel_token_scheme, otel_token_variable, required, rules, secrets)",
         ),
         ({"auth_secret": {"min_length": 0}}, "variables.auth_secret.min_length", "a positive whole number"),
     ],
@@ -482,6 +484,16 @@ def test_bad_rules_raise_config_error_with_key_path(section: dict[str, Any], key
     assert info.value.key_path == key_path
     assert info.value.expected == expected
     assert str(info.value) == f"environments/production.yaml: {key_path}: {expected}"
+
+
+def test_whole_numbers_written_as_text_are_numbers() -> None:
+    """A ``${VAR}`` placeholder resolves to a text: ``min_length: "32"`` is 32."""
+    rules = parse_rules(
+        {"rules": {"A": {"min_length": "4", "min_classes": "2"}}, "auth_secret": {"min_length": "40"}}, "env.yaml"
+    )
+    assert dict(rules.rules)["A"][0].argument == 4 and dict(rules.rules)["A"][1].argument == 2
+    assert rules.auth_secret.min_length == 40
+    assert check_auth_secret(PROD, rules, key=KEY).reason.startswith("AUTH_SECRET too weak: 33 characters (need >= 40)")
 
 
 def test_absent_section_is_not_configured() -> None:
