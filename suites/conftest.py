@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from pytest_wimmelgate.contract.client import BackendClient
 from pytest_wimmelgate.core.run import RunContext
 from pytest_wimmelgate.domain import backups
 from pytest_wimmelgate.faults import FaultProvider, make_provider
+from pytest_wimmelgate.faults.journal import FaultJournal
 from pytest_wimmelgate.plugin import sandbox_info
 
 
@@ -52,10 +54,14 @@ def cleanup() -> Iterator[Callable[[Callable[[], None]], None]]:
         raise errors[0]
 
 
-@pytest.fixture(scope="session")
-def fault_provider(wg_env: Environment, pytestconfig: pytest.Config) -> FaultProvider:
-    """The environment's way of blocking a dependency on purpose."""
-    return make_provider(wg_env.get("faults", {}), source=wg_env.source, sandbox_info=sandbox_info(pytestconfig))
+@pytest.fixture
+def fault_provider(wg_env: Environment, wg_run: RunContext, request: pytest.FixtureRequest) -> FaultProvider:
+    """The environment's way of blocking a dependency on purpose; its faults go to the run's journal."""
+    marker = request.node.get_closest_marker("check")
+    journal = FaultJournal(Path(wg_run.run_dir), check=str(marker.args[0]) if marker and marker.args else None)
+    return make_provider(
+        wg_env.get("faults", {}), source=wg_env.source, sandbox_info=sandbox_info(request.config), journal=journal
+    )
 
 
 @pytest.fixture(scope="session")

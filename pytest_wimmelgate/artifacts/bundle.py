@@ -19,6 +19,7 @@ from pytest_wimmelgate.artifacts.report import generate_report
 from pytest_wimmelgate.config.secrets import SecretSet
 from pytest_wimmelgate.core.run import RunContext, iso, utc_now
 from pytest_wimmelgate.core.verdict import CheckRecord, Verdict
+from pytest_wimmelgate.faults.journal import FaultJournal
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def write_bundle(run: RunOutcome) -> BundleResult:
         run_id=context.run_id,
         approvals=context.approvals,
         exit_status=run.exit_status,
+        fault_intervals=[fault.to_json() for fault in FaultJournal(run.run_dir).intervals()],
     )
     summary.write(run.run_dir / "gate-summary.json", data, secrets)
     results = run.run_dir / "allure-results"

@@ -28,6 +28,7 @@ def build(
     run_id: str,
     approvals: Sequence[str],
     exit_status: int,
+    fault_intervals: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
@@ -48,6 +49,7 @@ def build(
         "run_id": run_id,
         "environment_source": environment_source,
         "exit_status": exit_status,
+        "fault_intervals": list(fault_intervals),
     }
 
 

@@ -1,8 +1,10 @@
 """Blocking a dependency on purpose (SG-3, DR-3, DR-4), one provider per module.
 
 A provider blocks and unblocks a named target (``database``, ``storage``) and can
-fail the database over. `blocked` guarantees the unblock, also when the check fails
-or the run is interrupted.
+fail the database over. `make_provider` wraps it in `RecordedFaults`, which writes every
+fault to the run's `FaultJournal` and arms a guard process that lifts a block when the
+gate process dies or the block outlives its bound (`faults.guard`). `blocked` guarantees
+the unblock, also when the check fails or the run is interrupted.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from pytest_wimmelgate.errors import ConfigError
+from pytest_wimmelgate.faults.journal import FaultInterval, FaultJournal
+
+DEFAULT_BLOCK_BOUND_S = 10.0
+DEFAULT_RECOVERY_BOUND_S = 30.0
 
 
 class FaultProvider(Protocol):
@@ -24,6 +30,12 @@ class FaultProvider(Protocol):
     def failover(self, target: str) -> None: ...
 
 
+class GuardedProvider(FaultProvider, Protocol):
+    """A provider whose unblock a guard process can repeat: it describes itself as JSON."""
+
+    def guard_spec(self) -> dict[str, Any]: ...
+
+
 @contextmanager
 def blocked(provider: FaultProvider, target: str) -> Iterator[None]:
     """Block ``target`` for the duration of the block; always unblock afterwards."""
@@ -34,8 +46,79 @@ def blocked(provider: FaultProvider, target: str) -> Iterator[None]:
         provider.unblock(target)
 
 
-def make_provider(settings: Mapping[str, Any], *, source: str, sandbox_info: Mapping[str, Any] | None) -> FaultProvider:
-    """The provider named by the environment's ``faults.provider``."""
+class RecordedFaults:
+    """A provider whose faults are journaled and guarded; what the suites receive."""
+
+    def __init__(self, inner: GuardedProvider, *, journal: FaultJournal | None, bound_s: float) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.journal = journal
+        self.bound_s = bound_s
+        self._open: dict[str, tuple[FaultInterval | None, Any]] = {}
+
+    def block(self, target: str) -> None:
+        from pytest_wimmelgate.faults.guard import arm
+
+        entry = self.journal.start(target=target, provider=self.name) if self.journal else None
+        guard = arm(self.inner.guard_spec(), target, bound_s=self.bound_s)
+        try:
+            self.inner.block(target)
+        except BaseException:
+            guard.disarm()
+            if self.journal and entry:
+                self.journal.end(entry)
+            raise
+        self._open[target] = (entry, guard)
+
+    def unblock(self, target: str) -> None:
+        entry, guard = self._open.pop(target, (None, None))
+        try:
+            self.inner.unblock(target)
+        except BaseException:
+            if guard is not None:
+                guard.lift_now()  # the guard repeats the unblock outside this process
+            raise
+        else:
+            if guard is not None:
+                guard.disarm()
+        finally:
+            if self.journal and entry:
+                self.journal.end(entry)
+
+    def failover(self, target: str) -> None:
+        if self.journal is None:
+            self.inner.failover(target)
+            return
+        with self.journal.recording(target=target, provider=self.name, kind="failover"):
+            self.inner.failover(target)
+
+
+def fault_bound_s(settings: Mapping[str, Any]) -> float:
+    """How long a fault may last before the guard lifts it: the block plus the recovery bound."""
+    return float(settings.get("block_bound_s", DEFAULT_BLOCK_BOUND_S)) + float(
+        settings.get("recovery_bound_s", DEFAULT_RECOVERY_BOUND_S)
+    )
+
+
+def make_provider(
+    settings: Mapping[str, Any],
+    *,
+    source: str,
+    sandbox_info: Mapping[str, Any] | None,
+    journal: FaultJournal | None = None,
+) -> RecordedFaults:
+    """The provider named by the environment's ``faults.provider``, journaled and guarded."""
+    return RecordedFaults(
+        bare_provider(settings, source=source, sandbox_info=sandbox_info),
+        journal=journal,
+        bound_s=fault_bound_s(settings),
+    )
+
+
+def bare_provider(
+    settings: Mapping[str, Any], *, source: str, sandbox_info: Mapping[str, Any] | None
+) -> GuardedProvider:
+    """The provider itself, without journal and guard (what the guard process runs)."""
     kind = settings.get("provider", "sandbox")
     if kind == "sandbox":
         from pytest_wimmelgate.faults.sandbox import SandboxFaults
@@ -54,3 +137,17 @@ def make_provider(settings: Mapping[str, Any], *, source: str, sandbox_info: Map
 
         return HttpFaults(dict(settings.get("http") or {}), source=source)
     raise ConfigError(source, "faults.provider", f"one of sandbox, command, http (got {kind!r})")
+
+
+def target_identity(settings: Mapping[str, Any], sandbox_info: Mapping[str, Any] | None) -> str | None:
+    """What a provider's faults act on, for the cross-run target lock (None: no fault target)."""
+    kind = settings.get("provider", "sandbox")
+    if kind == "sandbox":
+        return f"sandbox:{sandbox_info.get('workdir')}" if sandbox_info else None
+    if kind == "command":
+        command = dict(settings.get("command") or {})
+        return f"command:{command.get('block')}" if command.get("block") else None
+    if kind == "http":
+        url = dict(settings.get("http") or {}).get("url")
+        return f"http:{url}" if url else None
+    return None

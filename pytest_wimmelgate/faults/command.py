@@ -20,6 +20,9 @@ class CommandFaults:
         self._settings = settings
         self._timeout = float(settings.get("timeout_s", 60))
 
+    def guard_spec(self) -> dict[str, Any]:
+        return {"provider": "command", "command": dict(self._settings)}
+
     def block(self, target: str) -> None:
         self._run("block", target)
 

@@ -15,9 +15,13 @@ class HttpFaults:
     def __init__(self, settings: Mapping[str, Any], *, source: str) -> None:
         if not settings.get("url"):
             raise ConfigError(source, "faults.http.url", "the URL of the fault hook")
+        self._settings = dict(settings)
         self._url = str(settings["url"])
         self._token = settings.get("token")
         self._timeout = float(settings.get("timeout_s", 30))
+
+    def guard_spec(self) -> dict[str, Any]:
+        return {"provider": "http", "http": self._settings}
 
     def block(self, target: str) -> None:
         self._post("block", target)

@@ -14,7 +14,11 @@ class SandboxFaults:
     def __init__(self, info: Mapping[str, Any]) -> None:
         from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
 
-        self._info = SandboxInfo.from_dict(dict(info))
+        self._raw = dict(info)
+        self._info = SandboxInfo.from_dict(self._raw)
+
+    def guard_spec(self) -> dict[str, Any]:
+        return {"provider": "sandbox", "sandbox_info": self._raw}
 
     def block(self, target: str) -> None:
         from pytest_wimmelgate.sandbox.launcher import control as launcher
