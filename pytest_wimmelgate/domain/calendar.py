@@ -43,6 +43,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pytest_wimmelgate.config.fields import check_keys
 from pytest_wimmelgate.domain.approvals import (
     INCIDENT,
     ON_CALL,
@@ -129,9 +130,7 @@ def parse_calendar(section: Mapping[str, Any] | None, source: str, key: str = SE
         raise NotConfigured(key)
     if not isinstance(section, Mapping):
         raise ConfigError(source, key, "a mapping with timezone, windows, freeze")
-    for name in section:
-        if name not in ("timezone", "windows", "freeze"):
-            raise ConfigError(source, f"{key}.{name}", "one of: timezone, windows, freeze")
+    check_keys(section, ("timezone", "windows", "freeze"), source, key)
     tz_name = section.get("timezone", DEFAULT_TIMEZONE)
     if not isinstance(tz_name, str) or not tz_name.strip():
         raise ConfigError(source, f"{key}.timezone", "an IANA time zone such as Europe/Berlin")
@@ -157,9 +156,7 @@ def _spans(value: Any, source: str, path: str) -> tuple[Span, ...]:
 def _span(item: Any, source: str, path: str) -> Span:
     if not isinstance(item, Mapping):
         raise ConfigError(source, path, "a mapping {days: [...], start: HH:MM, end: HH:MM}")
-    for name in item:
-        if name not in ("days", "start", "end"):
-            raise ConfigError(source, f"{path}.{name}", "one of: days, start, end")
+    check_keys(item, ("days", "start", "end"), source, path)
     days_value = item.get("days")
     if not isinstance(days_value, list) or not days_value:
         raise ConfigError(source, f"{path}.days", "a non-empty list of: " + ", ".join(WEEKDAYS))

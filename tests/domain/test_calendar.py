@@ -259,9 +259,9 @@ def test_cw2_incident_release_with_on_call(cal: Calendar) -> None:
         (
             {"windows": [{"days": ["tue"], "start": "20:00", "end": "22:00", "tz": "UTC"}]},
             "calendar.windows[0].tz",
-            "one of: days, start, end",
+            "unknown key 'tz' (expected one of: days, end, start)",
         ),
-        ({"window": []}, "calendar.window", "one of: timezone, windows, freeze"),
+        ({"window": []}, "calendar.window", "unknown key 'window' (expected one of: freeze, timezone, windows)"),
     ],
 )
 def test_bad_calendar_raises_config_error(section: dict[str, Any], key_path: str, expected: str) -> None:
