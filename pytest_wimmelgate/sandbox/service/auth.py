@@ -63,6 +63,11 @@ class TokenSigner:
 
     def verify(self, token: str) -> str | None:
         """The username of a valid, unexpired token, else None."""
+        found = self.claims(token)
+        return found[0] if found is not None else None
+
+    def claims(self, token: str) -> tuple[str, float] | None:
+        """``(username, expires_at)`` of a valid, unexpired token, else None."""
         payload, _, signature = token.partition(".")
         if not signature or not hmac.compare_digest(signature, self._sign(payload)):
             return None
@@ -70,10 +75,13 @@ class TokenSigner:
             claims = json.loads(_unb64(payload))
         except ValueError:
             return None
-        if not isinstance(claims, dict) or claims.get("exp", 0) < self._clock():
+        if not isinstance(claims, dict):
             return None
+        expires_at = claims.get("exp", 0)
         subject = claims.get("sub")
-        return subject if isinstance(subject, str) else None
+        if not isinstance(expires_at, (int, float)) or expires_at < self._clock() or not isinstance(subject, str):
+            return None
+        return subject, float(expires_at)
 
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())

@@ -11,6 +11,9 @@ from pytest_wimmelgate.sandbox.service.fault_switches import FAULTS_ENV, Faults,
 
 STORAGE_MODES = ("s3", "local")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+DIALECTS = ("wimmelwelt", "parse")
+DIALECT_ENV = "WIMMELGATE_SANDBOX_DIALECT"
+DEFAULT_APP_ID = "wimmelwelt-sandbox"
 
 
 class SettingsError(ValueError):
@@ -43,6 +46,8 @@ class BackendSettings:
     push_delay_s: float
     log_level: str
     log_file: Path | None
+    dialect: str = DIALECTS[0]
+    app_id: str = DEFAULT_APP_ID
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, host: str | None = None, port: int | None = None) -> BackendSettings:
@@ -52,7 +57,10 @@ class BackendSettings:
         ``FILE_STORAGE_FALLBACK`` (local|none), ``FILE_STORAGE_PATH``, ``S3_ENDPOINT_URL``,
         ``S3_BUCKET``, ``AWS_REGION``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
         ``AUTH_SECRET``, ``LOG_LEVEL`` and ``WIMMELGATE_SANDBOX_{HOST, PORT, VERSION, COMMIT,
-        USER, PASSWORD, LOGIN_LIMIT, FAULTS, TRAFFIC_RPS, PUSH_DELAY_MS, LOG_FILE}``.
+        USER, PASSWORD, LOGIN_LIMIT, FAULTS, TRAFFIC_RPS, PUSH_DELAY_MS, LOG_FILE, DIALECT,
+        APP_ID}``. ``WIMMELGATE_SANDBOX_DIALECT`` picks the HTTP API: ``wimmelwelt`` (default)
+        or ``parse`` (see `dialects.parse`); ``APP_ID`` is the value the parse
+        dialect wants in ``X-App-Id``.
         """
 
         def get(name: str, default: str) -> str:
@@ -72,6 +80,9 @@ class BackendSettings:
         if not _database_name(mongodb_uri):
             raise SettingsError("MONGODB_URI: names no database (expected .../wimmelwelt_<env>)")
         log_file = get("WIMMELGATE_SANDBOX_LOG_FILE", "")
+        dialect = get(DIALECT_ENV, DIALECTS[0]).lower()
+        if dialect not in DIALECTS:
+            raise SettingsError(f"{DIALECT_ENV}={dialect}: expected one of {', '.join(DIALECTS)}")
         return cls(
             host=host or get("WIMMELGATE_SANDBOX_HOST", "127.0.0.1"),
             port=port if port is not None else _int(env, "WIMMELGATE_SANDBOX_PORT", 8080, 0),
@@ -95,6 +106,8 @@ class BackendSettings:
             push_delay_s=_float(env, "WIMMELGATE_SANDBOX_PUSH_DELAY_MS", 200.0) / 1000.0,
             log_level=log_level,
             log_file=Path(log_file) if log_file else None,
+            dialect=dialect,
+            app_id=get("WIMMELGATE_SANDBOX_APP_ID", DEFAULT_APP_ID),
         )
 
     @property

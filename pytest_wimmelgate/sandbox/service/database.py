@@ -64,6 +64,17 @@ class Database:
         with self._metrics.mongo_command("find"):
             return list(self._db[collection].find(query).sort("created_at", 1).limit(limit))
 
+    def tag_counts(self, collection: str) -> tuple[int, dict[str, int]]:
+        """All documents, and how many carry each run tag (``tag``, else ``run_id``)."""
+        with self._metrics.mongo_command("find"):
+            documents = list(self._db[collection].find({}, {"tag": 1, "run_id": 1}))
+        counts: dict[str, int] = {}
+        for doc in documents:
+            tag = doc.get("tag") or doc.get("run_id")
+            if isinstance(tag, str) and tag:
+                counts[tag] = counts.get(tag, 0) + 1
+        return len(documents), counts
+
     def delete(self, collection: str, query: dict[str, Any]) -> bool:
         with self._metrics.mongo_command("delete"):
             return self._db[collection].delete_one(query).deleted_count > 0

@@ -24,6 +24,7 @@ class PushDispatcher:
 
     A fraction ``failure_rate`` of deliveries, evenly spaced, ends ``failed`` (the
     push_failure_rate fault); the outcome is counted in ``push_deliveries_total{result}``.
+    `dispatch` sends without a stored record (fire-and-forget: nothing to track or delete).
     """
 
     def __init__(self, db: Database, metrics: Metrics, log: JsonLog, *, delay_s: float, failure_rate: float) -> None:
@@ -32,7 +33,7 @@ class PushDispatcher:
         self._log = log
         self._delay_s = delay_s
         self._failures = EvenlySpaced(failure_rate)
-        self._queue: queue.Queue[tuple[float, str]] = queue.Queue()
+        self._queue: queue.Queue[tuple[float, str, bool]] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="push-dispatcher", daemon=True)
 
@@ -41,7 +42,7 @@ class PushDispatcher:
 
     def stop(self) -> None:
         self._stop.set()
-        self._queue.put((0.0, ""))  # wake the thread at once
+        self._queue.put((0.0, "", False))  # wake the thread at once
         if self._thread.is_alive():
             self._thread.join(timeout=3)
 
@@ -60,13 +61,19 @@ class PushDispatcher:
                 "delivered_at": None,
             },
         )
-        self._queue.put((time.monotonic() + self._delay_s, delivery_id))
+        self._queue.put((time.monotonic() + self._delay_s, delivery_id, True))
+        return delivery_id
+
+    def dispatch(self) -> str:
+        """Queue a delivery that leaves no record (its outcome is only counted and logged)."""
+        delivery_id = uuid.uuid4().hex
+        self._queue.put((time.monotonic() + self._delay_s, delivery_id, False))
         return delivery_id
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                due, delivery_id = self._queue.get(timeout=1.0)
+                due, delivery_id, recorded = self._queue.get(timeout=1.0)
             except queue.Empty:
                 continue
             if not delivery_id:
@@ -74,16 +81,17 @@ class PushDispatcher:
             wait = due - time.monotonic()
             if wait > 0 and self._stop.wait(wait):
                 return
-            self._settle(delivery_id)
+            self._settle(delivery_id, recorded)
 
-    def _settle(self, delivery_id: str) -> None:
+    def _settle(self, delivery_id: str, recorded: bool) -> None:
         failed = self._failures.hit()
         status = "failed" if failed else "delivered"
         fields: dict[str, Any] = {"status": status, "delivered_at": utc_timestamp()}
         if failed:
             fields["error"] = "push gateway rejected the notification (injected fault)"
         try:
-            self._db.update(COLLECTION, delivery_id, fields)
+            if recorded:
+                self._db.update(COLLECTION, delivery_id, fields)
         except Exception as exc:
             status = "failed"
             self._log.error("push delivery status not stored", delivery_id=delivery_id, error=exc.__class__.__name__)

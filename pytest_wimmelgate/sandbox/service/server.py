@@ -20,8 +20,9 @@ from types import FrameType
 from typing import IO, cast
 from urllib.parse import parse_qsl, urlsplit
 
-from pytest_wimmelgate.sandbox.service.api import TRAFFIC_USER, App, Request, traffic_password
+from pytest_wimmelgate.sandbox.service.api import App, Request
 from pytest_wimmelgate.sandbox.service.backend_settings import BackendSettings
+from pytest_wimmelgate.sandbox.service.service import TRAFFIC_USER, traffic_password
 
 MAX_BODY = 20 * 1024 * 1024
 SEED_RETRY_S = 0.5
@@ -161,6 +162,7 @@ def serve(settings: BackendSettings) -> int:
         password=traffic_password(settings.auth_secret),
         log=log,
         rng=random.Random(),
+        client=app.dialect.traffic_client(),
     )
 
     def seed(give_up_at: float) -> bool:
@@ -199,6 +201,7 @@ def serve(settings: BackendSettings) -> int:
         "backend listening",
         url=base_url,
         storage=settings.storage_mode,
+        dialect=settings.dialect,
         faults=settings.faults.spec() or None,
         database=settings.database_name,
     )
