@@ -10,7 +10,7 @@ from pytest_wimmelgate.config.environment import Environment
 from pytest_wimmelgate.contract.client import BackendClient
 from pytest_wimmelgate.core.evidence import Evidence
 from pytest_wimmelgate.core.run import RunContext
-from pytest_wimmelgate.probes import grafana, logs, otlp
+from pytest_wimmelgate.probes import elasticsearch, grafana, kibana, otlp
 
 DASHBOARDS = ("Backend / API", "MongoDB", "Push/Notifications")
 SAVED_SEARCHES = ("Auth 401/429", "MongoDB Ping Fehler", "Push-Zustellung fehlgeschlagen")
@@ -32,12 +32,12 @@ def test_logs_flow_and_this_runs_marker_is_found(
     pattern = str(wg_env.get("logs.index_pattern", f"backend-{wg_env.name}-*"))
     auth = _logs_auth(wg_env)
     timeout = float(wg_env.get("logs.timeout_s", 5))
-    recent = logs.count_recent(
+    recent = elasticsearch.count_recent(
         url, pattern, since_minutes=int(wg_env.get("logs.recent_minutes", 15)), auth=auth, timeout=timeout
     )
     evidence.json("recent log documents", recent.evidence())
     backend.health()  # the canary: a request carrying this run's id
-    marker = logs.find_run_marker(
+    marker = elasticsearch.find_run_marker(
         url,
         pattern,
         wg_run.run_id,
@@ -82,7 +82,7 @@ def test_grafana_dashboards_load(wg_env: Environment, evidence: Evidence) -> Non
 
 @pytest.mark.check("PD-5")
 def test_saved_searches_exist(wg_env: Environment, evidence: Evidence) -> None:
-    found = logs.saved_searches(
+    found = kibana.saved_searches(
         str(wg_env.get("logs.dashboards_url")),
         list(wg_env.get("logs.saved_searches", list(SAVED_SEARCHES))),
         auth=_logs_auth(wg_env),
