@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pytest_wimmelgate.config.times import parse_external_instant
 from pytest_wimmelgate.domain.result import CheckResult
 from pytest_wimmelgate.errors import Category
 
@@ -72,14 +73,7 @@ def _stamp(run_dir: Path, summary: Mapping[str, Any]) -> datetime | None:
     m = _STAMP.search(run_dir.name)
     if m:
         return datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    started = summary.get("started_at")
-    if isinstance(started, str):
-        try:
-            value = datetime.fromisoformat(started)
-        except ValueError:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return None
+    return parse_external_instant(summary.get("started_at"))
 
 
 def gate_runs(

@@ -17,13 +17,14 @@ The API key never reaches a reason or evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
 
 from pytest_wimmelgate.config.secrets import uri_secrets
+from pytest_wimmelgate.config.times import as_utc, parse_external_instant
 from pytest_wimmelgate.errors import Category, ProbeError
 from pytest_wimmelgate.probes.http import DEFAULT_TIMEOUT_S, HttpAnswer, call, json_body, secrets_kept, shape_error
 
@@ -91,7 +92,7 @@ def oncall_now(
     """
     base = (api_url or DEFAULT_API_URL).rstrip("/")
     secrets = [token, *uri_secrets(base)]
-    moment = _aware(now) if now is not None else None
+    moment = as_utc(now) if now is not None else None
     params: dict[str, Any] = {
         "schedule_ids[]": schedule_id,
         "earliest": "true",
@@ -158,18 +159,5 @@ def _covers(entry: OnCallEntry, moment: datetime | None) -> bool:
     """Whether the entry's shift includes ``moment``; null start/end are open ends."""
     if moment is None:
         return True
-    start, end = _parse(entry.start), _parse(entry.end)
+    start, end = parse_external_instant(entry.start), parse_external_instant(entry.end)
     return (start is None or start <= moment) and (end is None or moment < end)
-
-
-def _parse(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return _aware(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        return None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
