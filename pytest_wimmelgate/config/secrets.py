@@ -1,24 +1,57 @@
-"""Secret values and their redaction from every output the plugin writes."""
+"""Secret values, every form in which they can reach an output, and their redaction.
+
+A `SecretSet` holds the run's secret values (and the user names they pair with) and
+derives for each the texts that give it away (`derive_forms`): the value itself, its
+percent-encodings, base64 (also inside a longer base64 text such as ``Basic
+base64(user:secret)``), JSON, Python-repr and XML escaping, and the lines of a multi-line
+value. All forms are matched by one compiled trie-shaped regular expression, so redacting
+costs one scan of the text however many forms there are. Values shorter than `MIN_LENGTH`
+are not used as patterns (`too_short` says which); the environment check reports them.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
+from xml.sax.saxutils import escape as xml_escape
 
-from pytest_wimmelgate.config.credentials import auth_token, parse_header_list, parse_uri
+from pytest_wimmelgate.config.credentials import auth_token, basic_credentials, parse_header_list, parse_uri
 
 SECRET_NAME = re.compile(r"SECRET|TOKEN|KEY|PASS|CREDENTIAL|HEADERS|AUTH|PRIVATE", re.I)
+USER_NAME = re.compile(r"(?:^|_)(?:USER|USERNAME|LOGIN)$", re.I)
 NOT_SECRET_NAMES = frozenset({"AWS_ACCESS_KEY_ID_FINGERPRINT", "PYTEST_ADDOPTS", "KEYBOARD"})
 MASK = "***"
-MIN_LENGTH = 4
+MIN_LENGTH = 6
+"""Shorter values are not redacted (masking them would hide ordinary words); `too_short`."""
+
+PLAIN = "plain"
+TRIE_LIMIT = 100
+B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=")
+_HEX_ESCAPE = re.compile(r"%[0-9a-f][0-9A-Fa-f]|%[0-9A-F][a-f]")
+"""A percent-escape with a lower-case hex digit: texts are scanned with these upper-cased
+too (same length, same positions), so forms need only upper-case hex."""
+_PERCENT_STYLES: tuple[tuple[str, Callable[[str], str]], ...] = (
+    ("percent-encoded", lambda v: quote(v, safe="")),
+    ("percent-encoded, / kept", lambda v: quote(v, safe="/")),
+    ("percent-encoded (JavaScript encodeURIComponent)", lambda v: quote(v, safe="!'()*")),
+    ("form-encoded (quote_plus)", lambda v: quote_plus(v, safe="")),
+    ("form-encoded (quote_plus), / kept", lambda v: quote_plus(v, safe="/")),
+)
 
 
 def looks_secret(name: str) -> bool:
     """Whether a variable or key name suggests its value is a secret."""
     return bool(SECRET_NAME.search(name)) and name.upper() not in NOT_SECRET_NAMES
+
+
+def too_short(value: str) -> bool:
+    """Whether a secret is too short to be redacted safely (it is not used as a pattern)."""
+    return 0 < len(value.strip()) < MIN_LENGTH
 
 
 def uri_secrets(value: str) -> list[str]:
@@ -43,17 +76,163 @@ def secret_parts(name: str, value: str) -> set[str]:
     return found
 
 
-class SecretSet:
-    """The values to hide, longest first so that a value hiding a shorter one wins.
+def user_names(name: str, value: str) -> set[str]:
+    """User names a variable gives (``*_USER`` values, the user of a URI with a password):
+    the halves of ``user:secret`` pairs, not secrets themselves."""
+    found = {value.strip()} if USER_NAME.search(name) and value.strip() else set()
+    uri = parse_uri(value)
+    if uri is not None and uri.has_password and uri.username:
+        found.update({uri.username, uri.username_raw})
+    return found
 
-    One instance per process serves every output; `add` lets values captured at run time
-    (session tokens) join it the moment they are known, so everything written afterwards
-    is redacted too.
+
+def derive_forms(value: str, users: Iterable[str] = ()) -> dict[str, str]:
+    """Every text in which ``value`` can reach an output, mapped to the name of its form.
+
+    Forms shorter than `MIN_LENGTH` are left out; a `too_short` value gives none.
+    """
+    if too_short(value) or not value.strip():
+        return {}
+    forms: dict[str, str] = {}
+    _single_forms(value, forms, prefix="")
+    for user in users:
+        pair = f"{user}:{value}".encode()
+        for name, encoded in (("base64", base64.b64encode(pair)), ("URL-safe base64", base64.urlsafe_b64encode(pair))):
+            text = encoded.decode("ascii")
+            forms.setdefault(text, f"{name} of user:secret")
+            forms.setdefault(text.rstrip("="), f"{name} of user:secret")
+    lines = [line.strip() for line in value.splitlines()]
+    if len(lines) > 1:
+        for line in lines:
+            if len(line) >= MIN_LENGTH and not line.startswith("-----"):  # PEM armour lines are public
+                _single_forms(line, forms, prefix="line of a multi-line value, ", base64_too=False)
+        crlf = value.replace("\r\n", "\n").replace("\n", "\r\n")
+        forms.setdefault(crlf, "multi-line value with CRLF")
+        forms.setdefault(json.dumps(crlf)[1:-1], "JSON-escaped multi-line value with CRLF")
+    return {text: name for text, name in forms.items() if len(text) >= MIN_LENGTH}
+
+
+def _single_forms(value: str, forms: dict[str, str], *, prefix: str, base64_too: bool = True) -> None:
+    forms.setdefault(value, prefix + PLAIN)
+    for name, encode in _PERCENT_STYLES:
+        encoded = encode(value)
+        forms.setdefault(encoded, prefix + name)
+        if encoded != value:  # a URL lower-cased whole (some proxies and log pipelines do)
+            forms.setdefault(_upper_hex(encoded.lower()), f"{prefix}{name}, lowercased")
+    for text, name in _escaped(value):
+        forms.setdefault(text, prefix + name)
+    if base64_too:
+        json_escaped = json.dumps(value, ensure_ascii=False)[1:-1]
+        for source in {value, json_escaped}:  # a JSON body is often base64-encoded whole
+            for text, name in _base64_cores(source.encode("utf-8")):
+                forms.setdefault(text, prefix + name)
+
+
+def _upper_hex(text: str) -> str:
+    return _HEX_ESCAPE.sub(lambda m: m.group().upper(), text)
+
+
+def _escaped(value: str) -> Iterator[tuple[str, str]]:
+    yield json.dumps(value)[1:-1], "JSON-escaped"
+    yield json.dumps(value, ensure_ascii=False)[1:-1], "JSON-escaped"
+    yield json.dumps(json.dumps(value)[1:-1])[1:-1], "JSON-escaped twice"
+    yield repr(value)[1:-1], "Python repr"
+    yield ascii(value)[1:-1], "Python repr"
+    yield value.encode("unicode_escape").decode("ascii").replace("'", "\\'"), "Python repr"
+    yield xml_escape(value, {'"': "&quot;", "'": "&apos;"}), "XML-escaped"
+    yield xml_escape(value, {'"': "&quot;"}), "XML-escaped"
+
+
+def _base64_cores(raw: bytes) -> Iterator[tuple[str, str]]:
+    """The base64 characters that only ``raw`` decides, at each of the three alignments
+    it can have inside a longer encoded text (standard and URL-safe alphabets).
+
+    ``base64(x + raw + y)`` contains one of these whatever ``x`` and ``y`` are, so
+    ``Basic base64(user:secret)`` is found without knowing the user.
+    """
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw).decode("ascii")
+        start = -(-8 * offset // 6)  # first character not touched by the prefix
+        end = (8 * (offset + len(raw))) // 6  # last character not touched by what follows
+        core = encoded[start:end]
+        yield core, "base64"
+        yield core.replace("+", "-").replace("/", "_"), "URL-safe base64"
+
+
+class _Matcher:
+    """The compiled patterns of one generation of a secret set (replaced whole by `add`).
+
+    Forms up to `TRIE_LIMIT` characters go into one trie-shaped pattern: ``first`` finds
+    the first hit fast, ``every`` (the same inside a lookahead, compiled on the first hit)
+    finds overlapping hits so their union is masked. Longer forms (whole keys, their
+    escapes) are few and found with ``str.find``.
     """
 
-    def __init__(self, values: Iterable[str] = ()) -> None:
+    def __init__(self, forms: Mapping[str, str]) -> None:
+        self.forms = forms
+        self.values = tuple(sorted(forms, key=lambda f: (-len(f), f)))
+        self.long = tuple(f for f in self.values if len(f) > TRIE_LIMIT)
+        short = [f for f in self.values if len(f) <= TRIE_LIMIT]
+        self._source = ""
+        self.first: re.Pattern[str] | None = None
+        if short:
+            try:
+                self._source = _trie_pattern(short)
+                self.first = re.compile(self._source)
+            except (RecursionError, re.error):  # pathological nesting: a flat alternation, longest first
+                self._source = "|".join(re.escape(f) for f in short)
+                self.first = re.compile(self._source)
+        self._every: re.Pattern[str] | None = None
+        self._raw: re.Pattern[bytes] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.forms)
+
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """``(start, end, form)`` of every hit, overlapping ones included; empty when clean.
+
+        A text with lower-case percent-escapes is scanned once more with them upper-cased."""
+        found = self._spans(text)
+        if "%" in text:
+            upper = _upper_hex(text)
+            if upper != text:
+                found += self._spans(upper)
+        return found
+
+    def _spans(self, text: str) -> list[tuple[int, int, str]]:
+        found = []
+        hit = self.first.search(text) if self.first is not None else None
+        if hit is not None:
+            if self._every is None:
+                self._every = re.compile(f"(?=({self._source}))")
+            found = [(m.start(), m.end(1), m.group(1)) for m in self._every.finditer(text, hit.start())]
+        for form in self.long:
+            start = text.find(form)
+            while start >= 0:
+                found.append((start, start + len(form), form))
+                start = text.find(form, start + 1)
+        return found
+
+    def raw_spans(self, body: bytes) -> list[tuple[int, int]]:
+        if self._raw is None:
+            flat = "|".join(re.escape(f) for f in self.values)
+            self._raw = re.compile(f"(?=({flat}))".encode())
+        return [(m.start(), m.end(1)) for m in self._raw.finditer(body)]
+
+
+class SecretSet:
+    """The run's secrets and every derived form; one instance per process serves every output.
+
+    `add` lets values captured at run time (session tokens) join it the moment they are
+    known, derived forms included, so everything written afterwards is redacted too.
+    ``values`` lists the secrets, ``forms`` every masked text with the name of its form.
+    """
+
+    def __init__(self, values: Iterable[str] = (), *, users: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
-        self.values: tuple[str, ...] = tuple(values)
+        self.secrets: frozenset[str] = frozenset(v for v in values if v and not too_short(v))
+        self.users: frozenset[str] = frozenset(u for u in users if u)
+        self._matcher = _Matcher(_all_forms(self.secrets, self.users))
 
     @classmethod
     def collect(
@@ -65,44 +244,77 @@ class SecretSet:
     ) -> SecretSet:
         names = set(extra_names)
         found: set[str] = set()
+        users: set[str] = set()
         for value in extra_values:
             found.update(secret_parts("SECRET", value))
+            users.update(user_names("SECRET", value))
         for name, value in variables.items():
             found.update(secret_parts("SECRET" if name in names else name, value))
-        return cls.of(found)
+            users.update(user_names(name, value))
+        return cls(found, users=users)
 
     @classmethod
-    def of(cls, values: Iterable[str]) -> SecretSet:
-        return cls(_variants(values))
+    def of(cls, values: Iterable[str], *, users: Iterable[str] = ()) -> SecretSet:
+        return cls(values, users=users)
 
-    def add(self, *values: str) -> None:
-        """Hide these values too, from now on, in every output that uses this set."""
-        fresh = set(_variants(values)) - set(self.values)
-        if fresh:
-            with self._lock:
-                self.values = tuple(sorted({*self.values, *fresh}, key=lambda v: (-len(v), v)))
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The secret values themselves (not their derived forms), longest first."""
+        return tuple(sorted(self.secrets, key=lambda v: (-len(v), v)))
+
+    def to_data(self) -> dict[str, list[str]]:
+        """A JSON-safe description that `from_data` turns back into the same set (for xdist workers)."""
+        return {"secrets": sorted(self.secrets), "users": sorted(self.users)}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Iterable[str]]) -> SecretSet:
+        return cls(data.get("secrets", ()), users=data.get("users", ()))
+
+    @property
+    def forms(self) -> Mapping[str, str]:
+        """Every masked text → the name of its form (``plain``, ``base64`` …), never shown with the text."""
+        return self._matcher.forms
+
+    def add(self, *values: str, users: Iterable[str] = ()) -> None:
+        """Hide these values (and their forms) too, from now on, in every output using this set."""
+        fresh = {v for v in values if v and not too_short(v)} - self.secrets
+        fresh_users = set(users) - self.users
+        if not fresh and not fresh_users:
+            return
+        with self._lock:
+            self.secrets = self.secrets | fresh
+            self.users = self.users | fresh_users
+            self._matcher = _Matcher(_all_forms(self.secrets, self.users))
 
     def __add__(self, other: SecretSet) -> SecretSet:
-        return SecretSet.of((*self.values, *other.values))
+        return SecretSet(self.secrets | other.secrets, users=self.users | other.users)
+
+    def findings(self, text: str) -> list[str]:
+        """Names of the forms found in ``text`` (sorted, each once); never the texts."""
+        matcher = self._matcher
+        return sorted({matcher.forms.get(form, PLAIN) for _, _, form in matcher.spans(text)}) if matcher else []
 
     def redact(self, text: str) -> str:
-        for value in self.values:
-            if value in text:
-                text = text.replace(value, MASK)
-        return text
+        matcher = self._matcher
+        if not matcher:
+            return text
+        spans = matcher.spans(text)
+        return _masked(text, spans, matcher.forms) if spans else text
 
     def redact_bytes(self, body: bytes) -> bytes:
-        if not self.values:
+        matcher = self._matcher
+        if not matcher:
             return body
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            return self._redact_raw(body)
+            spans = matcher.raw_spans(body)
+            return _masked_raw(body, spans) if spans else body
         return self.redact(text).encode("utf-8")
 
     def redact_tree(self, node: Any) -> Any:
         """A copy of a JSON-like tree with every string redacted."""
-        if not self.values:
+        if not self._matcher:
             return node
         if isinstance(node, str):
             return self.redact(node)
@@ -112,26 +324,85 @@ class SecretSet:
             return [self.redact_tree(v) for v in node]
         return node
 
-    def _redact_raw(self, body: bytes) -> bytes:
-        for value in self.values:
-            raw = value.encode("utf-8")
-            if raw in body:
-                body = body.replace(raw, MASK.encode())
-        return body
+
+def _all_forms(secrets: Iterable[str], users: frozenset[str]) -> dict[str, str]:
+    forms: dict[str, str] = {}
+    for value in sorted(secrets):
+        for text, name in derive_forms(value, users - {value}).items():
+            forms.setdefault(text, name)
+    return forms
 
 
-def _variants(values: Iterable[str]) -> tuple[str, ...]:
-    variants: set[str] = set()
-    for value in values:
-        if len(value) < MIN_LENGTH:
-            continue
-        variants.update({value, quote(value, safe=""), quote_plus(value)})
-    return tuple(sorted(variants, key=lambda v: (-len(v), v)))
+def _masked(text: str, spans: list[tuple[int, int, str]], forms: Mapping[str, str]) -> str:
+    """``text`` with every span (overlapping ones joined) replaced by one mask; a base64
+    span grows to the whole base64 word around it (its edge characters carry secret bits)."""
+    ranges = []
+    for start, end, found in spans:
+        if "base64" in forms.get(found, ""):
+            while start > 0 and text[start - 1] in B64_ALPHABET:
+                start -= 1
+            while end < len(text) and text[end] in B64_ALPHABET:
+                end += 1
+        ranges.append((start, end))
+    out, position = [], 0
+    for start, end in _merged(ranges):
+        out.append(text[position:start])
+        out.append(MASK)
+        position = end
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _masked_raw(body: bytes, spans: list[tuple[int, int]]) -> bytes:
+    out, position = [], 0
+    for start, end in _merged(spans):
+        out.append(body[position:start])
+        out.append(MASK.encode())
+        position = end
+    out.append(body[position:])
+    return b"".join(out)
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """One regular expression matching any of ``words``, shaped as a trie (shared prefixes
+    once), so a scan costs about one step per character instead of one per word."""
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def render(node: dict[str, Any]) -> str:
+        branches = []
+        for char in sorted(k for k in node if k):
+            child, chain = node[char], char
+            while len(child) == 1 and "" not in child:  # collapse a chain without branches
+                ((next_char, child),) = child.items()
+                chain += next_char
+            branches.append(re.escape(chain) + render(child))
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return render(root)
 
 
 def _header_values(value: str) -> list[str]:
     """Values of secret-named headers in an OTLP-style list ``k=v,k2=v2``, as written and
-    URL-decoded, with the token of ``Bearer x`` (any case of any known scheme) also as ``x``.
+    URL-decoded, with the token of ``Bearer x`` (any case of any known scheme) also as ``x``
+    and the password of ``Basic base64(user:password)``.
 
     ``Authorization=bearer%20abc,x-scope=prod`` yields the token, never ``prod``.
     """
@@ -145,4 +416,7 @@ def _header_values(value: str) -> list[str]:
         token = auth_token(header.value)
         if token:
             found.append(token)
+            credentials = basic_credentials(token) if header.value.lower().startswith("basic") else None
+            if credentials and credentials[1]:
+                found.append(credentials[1])
     return found
