@@ -29,7 +29,8 @@ import hmac
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from urllib.parse import unquote
+
+from pytest_wimmelgate.config.credentials import auth_token, parse_header_list, parse_uri
 
 ENV_VAR = "WIMMELGATE_FINGERPRINT_KEY"
 DEFAULT_KEY = "wimmelgate-fingerprint-v1"
@@ -49,72 +50,33 @@ def fingerprint(value: str, key: str | bytes) -> str:
     return digest[:LENGTH]
 
 
-def uri_credentials(value: str) -> tuple[str, str] | None:
-    """``(user, password)`` of a ``scheme://user:pass@host`` value, URL-decoded; else None.
-
-    Works for multi-host MongoDB URIs too (the netloc is split at its last ``@``).
-    """
-    if "://" not in value:
-        return None
-    netloc = value.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0]
-    userinfo, at, _hosts = netloc.rpartition("@")
-    if not at or not userinfo:
-        return None
-    user, _, password = userinfo.partition(":")
-    return unquote(user), unquote(password)
-
-
-def uri_hosts(value: str) -> list[str]:
-    """Lower-cased host names of a ``scheme://[cred@]h1[:p],h2/...`` value (no ports)."""
-    if "://" not in value:
-        return []
-    netloc = value.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0]
-    hosts = netloc.rpartition("@")[2]
-    names = []
-    for entry in hosts.split(","):
-        entry = entry.strip()
-        if entry.startswith("["):
-            host = entry[1:].split("]", 1)[0]
-        else:
-            host = entry.rsplit(":", 1)[0] if entry.count(":") == 1 else entry
-        if host:
-            names.append(unquote(host).lower())
-    return names
-
-
-def header_values(value: str) -> list[str]:
-    """Values of an OTLP-style header list ``k=v,k2=v2`` (URL-decoded, stripped)."""
-    values = []
-    for item in value.split(","):
-        _k, eq, v = item.partition("=")
-        if eq and v.strip():
-            values.append(unquote(v).strip())
-    return values
-
-
 def value_parts(name: str, value: str) -> list[tuple[str, str]]:
     """``(part label, text)`` pairs worth fingerprinting for one variable.
 
     Always the whole value; for URIs the password, for MongoDB URIs every host (a
     database cluster is never shared between environments, a SaaS log or OTLP endpoint
-    may be); for header lists
-    (names ending in ``HEADERS``) each header value and a bearer token inside it.
+    may be); for header lists (names ending in ``HEADERS``) each header value and the
+    token of ``Bearer <token>`` inside it (any case, any scheme of
+    `pytest_wimmelgate.config.credentials.AUTH_SCHEMES`). All parsing is
+    `pytest_wimmelgate.config.credentials`'.
     """
     parts: list[tuple[str, str]] = []
     if value:
         parts.append(("value", value))
-    creds = uri_credentials(value)
-    if creds and creds[1]:
-        parts.append(("uri password", creds[1]))
-    if value.lower().startswith(("mongodb://", "mongodb+srv://")):
-        for host in uri_hosts(value):
+    uri = parse_uri(value) if "://" in value else None
+    if uri is not None and uri.has_userinfo and uri.password:
+        parts.append(("uri password", uri.password))
+    if uri is not None and uri.scheme in ("mongodb", "mongodb+srv"):
+        for host in uri.host_names:
             parts.append((f"uri host {host}", host))
     if name.upper().endswith("HEADERS"):
-        for header in header_values(value):
-            parts.append(("header value", header))
-            scheme, _, token = header.partition(" ")
-            if token.strip() and scheme.lower() in ("bearer", "basic", "token"):
-                parts.append(("header token", token.strip()))
+        for header in parse_header_list(value).headers:
+            if not header.value:
+                continue
+            parts.append(("header value", header.value))
+            token = auth_token(header.value)
+            if token:
+                parts.append(("header token", token))
     seen: set[str] = set()
     unique = []
     for label, text in parts:

@@ -3,6 +3,7 @@ JSON object answers.
 
 Authentication is an API key (``Authorization: ApiKey <base64 id:key>``), HTTP basic
 (``(user, password)``), credentials inside the URL (moved into basic auth), or none.
+URLs and ``Authorization`` values are parsed by `pytest_wimmelgate.config.credentials`.
 `connection` also returns the secret strings a caller must scrub from any failure.
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 import base64
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
+from pytest_wimmelgate.config.credentials import parse_uri, split_authorization
 from pytest_wimmelgate.probes.http import HttpAnswer, json_body, shape_error
 
 #: An API key (``"<base64 id:key>"``, optionally prefixed ``"ApiKey "``), a
@@ -20,28 +22,31 @@ Auth = str | tuple[str, str] | None
 
 
 def connection(url: str, auth: Auth) -> tuple[str, dict[str, str], list[str]]:
-    """``(base URL without credentials, auth headers, secret strings to scrub)``."""
-    parts = urlsplit(url.rstrip("/"))
+    """``(base URL without credentials, auth headers, secret strings to scrub)``.
+
+    Credentials in the URL are read by `pytest_wimmelgate.config.credentials.parse_uri`
+    (percent-decoded); an API key may carry its scheme in any case (``apikey <key>``).
+    """
+    base = url.strip().rstrip("/")
     secrets: list[str] = []
-    if parts.username is not None or parts.password is not None:
-        user, password = parts.username or "", parts.password or ""
-        secrets += [s for s in (parts.password, f"{user}:{password}") if s]
+    parts = parse_uri(base)
+    if parts is not None and parts.has_userinfo:
+        secrets += [s for s in (parts.password_raw, parts.password, parts.userinfo_raw, parts.userinfo) if s]
         if auth is None:
-            auth = (user, password)
-        host = parts.hostname or ""
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        parts = parts._replace(netloc=netloc)
-    base = urlunsplit(parts)
+            auth = (parts.username, parts.password)
+        query = f"?{parts.query}" if parts.query else ""
+        base = f"{parts.scheme}://{','.join(parts.hosts)}{parts.path}{query}"
     headers: dict[str, str] = {"Accept": "application/json"}
     if isinstance(auth, str):
-        key = auth[len("ApiKey ") :] if auth.startswith("ApiKey ") else auth
+        scheme = split_authorization(auth)
+        key = scheme.token if scheme is not None and scheme.is_scheme("ApiKey") else auth.strip()
         headers["Authorization"] = f"ApiKey {key}"
         secrets.append(key)
     elif auth is not None:
         user, password = auth
         token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
         headers["Authorization"] = f"Basic {token}"
-        secrets += [password, token]
+        secrets += [s for s in (password, token) if s]
     return base, headers, secrets
 
 

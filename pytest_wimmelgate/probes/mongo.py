@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_wimmelgate.config.fingerprint import uri_hosts
+from pytest_wimmelgate.config.credentials import parse_uri
 from pytest_wimmelgate.errors import Category, ProbeError
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -33,7 +33,8 @@ class Documents:
 
 def hosts_label(uri: str) -> str:
     """``mongodb h1,h2``: the URI's hosts, nothing of its credentials."""
-    return f"mongodb {','.join(uri_hosts(uri)) or '?'}"
+    parts = parse_uri(uri)
+    return f"mongodb {','.join(parts.host_names if parts is not None else ()) or '?'}"
 
 
 @contextmanager

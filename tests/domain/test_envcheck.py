@@ -327,6 +327,19 @@ def test_ev5_failures(change: dict[str, str], reason: str) -> None:
     assert leaked([result], variables) == []
 
 
+def test_lowercase_bearer_token_passes_ev5_is_compared_by_ev4_and_never_shown() -> None:
+    """``authorization=bearer%20<token>``: one parser (config/credentials) for every use."""
+    token = "stg-otel-TOKEN-7Hq2Wm9Kx4"
+    variables = {**PROD, "OTEL_EXPORTER_OTLP_HEADERS": f"authorization=bearer%20{token}"}
+    assert check_endpoints({**PROD, "OTEL_EXPORTER_OTLP_HEADERS": "authorization=bearer%20Own-T0ken-x9"}, PROD_RULES).ok
+    contamination = check_contamination(variables, PROD_RULES, key=KEY)
+    assert not contamination.ok
+    assert "OTEL_EXPORTER_OTLP_HEADERS header token matches staging" in contamination.reason
+    assert ("header token", token) in value_parts("OTEL_EXPORTER_OTLP_HEADERS", variables["OTEL_EXPORTER_OTLP_HEADERS"])
+    assert token in SecretSet.collect(variables).values
+    assert leaked(all_prod(variables).values(), variables) == []
+
+
 def test_ev5_passes_with_bearer_token() -> None:
     result = check_endpoints(PROD, PROD_RULES)
     assert result.ok

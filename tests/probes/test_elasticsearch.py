@@ -206,3 +206,26 @@ def test_find_run_marker_failures(failure: Any) -> None:
         )
 
     failure.check(caught.value, API_KEY)
+
+
+def test_percent_encoded_url_credentials_are_decoded_and_hidden(httpserver: HTTPServer, no_secret: Any) -> None:
+    """``p%40ss`` in the URL is the password ``p@ss`` (RFC 3986), parsed by config/credentials."""
+    token = base64.b64encode(b"elastic:Kx93@secret").decode()
+    httpserver.expect_request(
+        f"/{PATTERN}/_count", method="POST", headers={"Authorization": f"Basic {token}"}
+    ).respond_with_json({"error": "bad creds elastic:Kx93%40secret Kx93@secret"}, status=401)
+    url = httpserver.url_for("/").replace("http://", "http://elastic:Kx93%40secret@")
+
+    with pytest.raises(ProbeError) as caught:
+        elasticsearch.count_recent(url, PATTERN)
+
+    assert caught.value.category is Category.CONFIG
+    no_secret(caught.value, "Kx93%40secret", "Kx93@secret", token)
+
+
+def test_an_api_key_scheme_in_any_case_is_not_sent_twice(httpserver: HTTPServer) -> None:
+    httpserver.expect_request(
+        f"/{PATTERN}/_count", method="POST", headers={"Authorization": f"ApiKey {API_KEY}"}
+    ).respond_with_json(COUNT_OK)
+
+    assert elasticsearch.count_recent(httpserver.url_for("/"), PATTERN, auth=f"apikey {API_KEY}").count == 42

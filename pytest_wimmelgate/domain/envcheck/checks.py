@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pytest_wimmelgate.config.credentials import parse_uri
 from pytest_wimmelgate.config.fingerprint import fingerprint
 from pytest_wimmelgate.domain.envcheck.contamination import check_contamination, foreign_fingerprints
 from pytest_wimmelgate.domain.envcheck.model import (
@@ -87,20 +88,19 @@ class _UriProblem(ValueError):
 def _mongo_parse(uri: str) -> dict[str, Any]:
     """Parse with pymongo without DNS: a ``mongodb+srv`` URI is checked as such, then
     parsed as ``mongodb://`` (SRV and TXT records are not looked up)."""
-    from pymongo.uri_parser import parse_uri
+    from pymongo.uri_parser import parse_uri as pymongo_parse_uri
 
     lowered = uri.lower()
     if lowered.startswith("mongodb+srv://"):
-        rest = uri[len("mongodb+srv://") :]
-        hosts_part, _, _ = rest.partition("/")
-        hosts_part = hosts_part.partition("?")[0].rpartition("@")[2]
-        if "," in hosts_part or ":" in hosts_part or not hosts_part:
+        parts = parse_uri(uri)
+        hosts = parts.hosts if parts is not None else ()
+        if len(hosts) != 1 or ":" in hosts[0]:
             raise _UriProblem("a mongodb+srv URI names exactly one host and no port")
         base, q, query = uri[len("mongodb+srv://") :].partition("?")
         srv_only = ("srvservicename", "srvmaxhosts", "srvallowedhostssuffix")
         kept = [o for o in query.split("&") if o and o.split("=")[0].lower() not in srv_only]
         uri = "mongodb://" + base + (("?" + "&".join(kept)) if q and kept else "")
-    return parse_uri(uri)
+    return pymongo_parse_uri(uri)
 
 
 def check_database(variables: Mapping[str, str], rules: VariableRules) -> EnvResult:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from urllib.parse import unquote
 
-from pytest_wimmelgate.config.fingerprint import fingerprint, uri_hosts, value_parts
+from pytest_wimmelgate.config.credentials import parse_uri
+from pytest_wimmelgate.config.fingerprint import fingerprint, value_parts
 from pytest_wimmelgate.config.secrets import looks_secret
 from pytest_wimmelgate.domain.envcheck.model import (
     SECTION,
@@ -57,13 +57,12 @@ def marked_texts(variables: Mapping[str, str], rules: VariableRules) -> list[tup
         value = value_of(variables, name)
         if not value or looks_secret(name):
             continue
-        if "://" in value:
-            for host in uri_hosts(value):
+        uri = parse_uri(value) if "://" in value else None
+        if uri is not None:
+            for host in uri.host_names:
                 out.append((name, "host", host))
-            if value.lower().startswith(("mongodb://", "mongodb+srv://")):
-                path = value.split("://", 1)[1].partition("/")[2].partition("?")[0]
-                if path:
-                    out.append((name, "database name", unquote(path).split(".")[0].lower()))
+            if uri.scheme in ("mongodb", "mongodb+srv") and uri.database:
+                out.append((name, "database name", uri.database.split(".")[0].lower()))
         elif _MARKED_NAME.search(name):
             out.append((name, "value", value.lower()))
     return out

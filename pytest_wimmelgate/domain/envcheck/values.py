@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
+
+from pytest_wimmelgate.config.credentials import auth_token, parse_header_list
 
 PLACEHOLDERS = frozenset(
     {
@@ -112,22 +114,19 @@ def is_url(value: str, schemes: Sequence[str] = ("http", "https")) -> bool:
 
 
 def otel_token_problem(headers: str, header: str = "Authorization", scheme: str = "Bearer") -> str | None:
-    """What is wrong with the token entry in an OTLP headers value, or None if it is fine."""
-    entries = {}
-    for item in headers.split(","):
-        k, eq, v = item.partition("=")
-        if eq and k.strip():
-            entries[k.strip().lower()] = unquote(v).strip()
-    if header.lower() not in entries:
+    """What is wrong with the token entry in an OTLP headers value, or None if it is fine.
+
+    Header names and the scheme compare case-insensitively (`pytest_wimmelgate.config.credentials`).
+    """
+    entry = parse_header_list(headers).get(header)
+    if entry is None:
         return f"has no {header} entry"
-    value = entries[header.lower()]
     if scheme:
-        word, _, token = value.partition(" ")
-        if word.lower() != scheme.lower():
+        if entry.value.split(" ", 1)[0].lower() != scheme.strip().lower():
             return f"{header} entry is not '{scheme} <token>'"
-        token = token.strip()
+        token = auth_token(entry.value, scheme) or ""
     else:
-        token = value
+        token = entry.value
     if not token:
         return f"{header} token is empty"
     if is_placeholder(token):
