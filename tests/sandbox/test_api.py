@@ -190,3 +190,38 @@ def _s3_object_exists(info: SandboxInfo, key: str) -> bool:
     client = s3_client(info.s3_endpoint, info.s3_region, info.s3_access_key_id, info.s3_secret_access_key)
     listed = client.list_objects_v2(Bucket=info.s3_bucket, Prefix=key)
     return any(item["Key"] == key for item in listed.get("Contents", []))
+
+
+def test_sandbox_ready_and_stats_need_no_token(sandbox: SandboxInfo) -> None:
+    ready = requests.get(sandbox.base_url + "/_sandbox/ready", timeout=5)
+    assert (ready.status_code, ready.json()) == (200, {"ready": True})
+    stats = requests.get(sandbox.base_url + "/_sandbox/stats", timeout=5).json()
+    assert set(stats) == {"sessions_open", "records", "by_tag"}
+    assert set(stats["records"]) == {"messages", "uploads", "push"}
+    assert 'path="/_sandbox' not in requests.get(sandbox.base_url + "/metrics", timeout=5).text
+
+
+def test_logout_ends_the_bearer_token(sandbox: SandboxInfo, api: Api) -> None:
+    assert api.post("/auth/logout").status_code == 204
+    assert api.get("/auth/me").status_code == 401
+    assert api.post("/auth/logout").status_code == 401
+    assert requests.post(sandbox.base_url + "/auth/logout", timeout=5).status_code == 401
+
+
+def test_stats_count_sessions_and_records_per_tag_and_reach_zero(sandbox: SandboxInfo, api: Api, run_id: str) -> None:
+    def tagged() -> dict[str, int]:
+        by_tag = requests.get(sandbox.base_url + "/_sandbox/stats", timeout=5).json()["by_tag"]
+        return dict(by_tag.get(run_id, {"messages": 0, "uploads": 0, "push": 0, "sessions": 0}))
+
+    assert tagged() == {"messages": 0, "uploads": 0, "push": 0, "sessions": 1}  # the api fixture's login
+    message = api.post("/messages", json={"to": "someone", "body": "x", "tag": run_id}).json()["id"]
+    upload = api.post("/uploads", params={"name": "s.bin", "tag": run_id}, data=b"stats").json()["id"]
+    delivery = api.post("/push/test", json={"tag": run_id}).json()["delivery_id"]
+    assert tagged() == {"messages": 1, "uploads": 1, "push": 1, "sessions": 1}
+    api.delete(f"/messages/{message}")
+    api.delete(f"/uploads/{upload}")
+    api.delete(f"/push/deliveries/{delivery}")
+    assert api.post("/auth/logout").status_code == 204
+    stats = requests.get(sandbox.base_url + "/_sandbox/stats", timeout=5).json()
+    assert run_id not in stats["by_tag"]
+    assert stats["by_tag"].get("traffic", {}).get("sessions", 0) <= 1  # traffic ends its previous session
