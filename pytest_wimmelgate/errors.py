@@ -15,6 +15,7 @@ class Category(StrEnum):
     PRODUCT = "product defect"
     NO_DATA = "no data"
     ADVISORY = "advisory"
+    CONTRACT = "contract mismatch"
 
     def __str__(self) -> str:
         return self.value

@@ -1,57 +1,21 @@
-"""Fixtures of the gate suites: the backend client, the smoke account, fault providers."""
+"""Fixtures of the gate suites: fault providers, the process environment, backup settings.
+
+The backend fixtures (`backend`, `smoke_session`, `smoke_flow`, `cleanup`, `run_tag`) come
+from the plugin (`pytest_wimmelgate.contract.fixtures`), so a team's own checks get them too.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from pytest_wimmelgate.config.environment import Environment
-from pytest_wimmelgate.contract.client import BackendClient
 from pytest_wimmelgate.core.run import RunContext
 from pytest_wimmelgate.domain import backups
 from pytest_wimmelgate.faults import FaultProvider, make_provider
 from pytest_wimmelgate.faults.journal import FaultJournal
 from pytest_wimmelgate.plugin import sandbox_info
-
-
-@pytest.fixture(scope="session")
-def backend(wg_env: Environment, wg_run: RunContext) -> BackendClient:
-    """The backend under test; every request carries this run's id."""
-    return BackendClient(
-        base_url=str(wg_env.get("backend.base_url")),
-        run_id=wg_run.run_id,
-        timeout_s=float(wg_env.get("backend.timeout_s", 5)),
-        paths=wg_env.get("backend.paths", {}),
-    )
-
-
-@pytest.fixture(scope="session")
-def smoke_token(backend: BackendClient, wg_env: Environment) -> str:
-    """A token of the dedicated smoke test account."""
-    return backend.login(str(wg_env.get("smoke_account.username")), str(wg_env.get("smoke_account.password")))
-
-
-@pytest.fixture
-def run_tag(wg_run: RunContext) -> str:
-    """The tag every record a smoke check creates carries: the run id."""
-    return wg_run.run_id
-
-
-@pytest.fixture
-def cleanup() -> Iterator[Callable[[Callable[[], None]], None]]:
-    """Register deletions; they run in teardown, also after a failure, newest first."""
-    undo: list[Callable[[], None]] = []
-    yield undo.append
-    errors = []
-    for action in reversed(undo):
-        try:
-            action()
-        except Exception as error:
-            errors.append(error)
-    if errors:
-        raise errors[0]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from pytest_wimmelgate.config.environment import Environment
-from pytest_wimmelgate.contract.client import BackendClient
+from pytest_wimmelgate.contract.client import ContractClient
 from pytest_wimmelgate.core.evidence import Evidence
 from pytest_wimmelgate.core.run import RunContext
 from pytest_wimmelgate.probes import elasticsearch, grafana, kibana, otlp
@@ -26,7 +26,7 @@ def _logs_auth(wg_env: Environment) -> Any:
 
 @pytest.mark.check("SG-8")
 def test_logs_flow_and_this_runs_marker_is_found(
-    wg_env: Environment, backend: BackendClient, wg_run: RunContext, evidence: Evidence
+    wg_env: Environment, backend: ContractClient, wg_run: RunContext, evidence: Evidence
 ) -> None:
     url = str(wg_env.get("logs.url"))
     pattern = str(wg_env.get("logs.index_pattern", f"backend-{wg_env.name}-*"))

@@ -1,0 +1,271 @@
+"""Fixtures of the backend checks, for the shipped suites and a team's own checks alike.
+
+Registered from `pytest_wimmelgate.plugin` (``pytest_plugins``). `backend` is this check's
+`ContractClient`: its requests and answers are attached to the check's Allure result
+(redacted) when the check ends. `smoke_session` is the smoke account's session of this
+test process, ended when its tests are done; `cleanup` undoes what a check created, with
+retries while a dependency recovers. What could not be removed becomes a run warning
+(`run_warnings`); at the end of a gate run that used the smoke account, everything
+tagged with the run id is swept (`ContractRun.pytest_sessionfinish`).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Generator, Iterator
+from typing import Any
+
+import pytest
+
+from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.config.secrets import SecretSet
+from pytest_wimmelgate.contract.cleanup import Cleanup, Leftover
+from pytest_wimmelgate.contract.client import Account, ContractClient, Flow
+from pytest_wimmelgate.contract.model import BackendSettings
+from pytest_wimmelgate.contract.parse import parse_backend
+from pytest_wimmelgate.contract.secrets import startup_secrets
+from pytest_wimmelgate.contract.sessions import Session, Sessions
+from pytest_wimmelgate.contract.transcript import Transcript
+from pytest_wimmelgate.core.run import RunContext
+
+WARNING_PROPERTY = "wimmelgate-warning"
+NOTE_PROPERTY = "wimmelgate-note"
+SMOKE_PROPERTY = "wimmelgate-smoke-session"
+PLUGIN_NAME = "wimmelgate-contract"
+SETTINGS_KEY = pytest.StashKey[BackendSettings]()
+TRANSCRIPTS_KEY = pytest.StashKey[list[tuple[str, Transcript, SecretSet]]]()
+_CURRENT_ITEM: contextvars.ContextVar[pytest.Item | None] = contextvars.ContextVar("wimmelgate_item", default=None)
+
+
+def load_backend_settings(config: pytest.Config, env: Environment) -> BackendSettings:
+    """The ``backend`` section parsed once per test process (`parse_backend`)."""
+    settings = config.stash.get(SETTINGS_KEY, None)
+    if settings is None:
+        parsed = _parsed_at_start(config)
+        settings = parsed if isinstance(parsed, BackendSettings) else parse_backend(env.get("backend"), env.source)
+        config.stash[SETTINGS_KEY] = settings
+    return settings
+
+
+def _parsed_at_start(config: pytest.Config) -> Any:
+    """The backend settings the run parsed at start (``wg_settings``), when it did."""
+    from pytest_wimmelgate.plugin import STATE_KEY
+
+    run_settings = getattr(config.stash.get(STATE_KEY, None), "settings", None)
+    has = getattr(run_settings, "has", None)
+    return run_settings.get("backend") if has is not None and has("backend") else None
+
+
+def smoke_account(env: Environment) -> Account | None:
+    if not env.has("smoke_account"):
+        return None
+    return Account(str(env.get("smoke_account.username")), str(env.get("smoke_account.password")))
+
+
+def warn(item: pytest.Item | None, text: str) -> None:
+    """A run warning (summary and report); carried by the item's reports, also from xdist workers."""
+    target = item or _CURRENT_ITEM.get()
+    if target is not None:
+        target.user_properties.append((WARNING_PROPERTY, text))
+
+
+@pytest.fixture(scope="session")
+def backend_settings(pytestconfig: pytest.Config, wg_env: Environment, wg_secrets: SecretSet) -> BackendSettings:
+    """The backend under test and its contract (the environment's ``backend`` section over the default)."""
+    settings = load_backend_settings(pytestconfig, wg_env)
+    wg_secrets.add(*startup_secrets(wg_env.get("backend"), settings))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def backend_session_client(
+    backend_settings: BackendSettings, wg_env: Environment, wg_run: RunContext, wg_secrets: SecretSet
+) -> ContractClient:
+    """The client of this test process; checks use `backend`, which records their own transcript."""
+    return ContractClient(backend_settings, wg_run.run_id, wg_secrets, smoke_account(wg_env))
+
+
+@pytest.fixture
+def backend(
+    backend_session_client: ContractClient, request: pytest.FixtureRequest, wg_secrets: SecretSet
+) -> ContractClient:
+    """The backend under test for this check; its requests and answers become the check's evidence."""
+    transcript = Transcript()
+    request.node.stash.setdefault(TRANSCRIPTS_KEY, []).append(("requests and answers", transcript, wg_secrets))
+    return backend_session_client.for_check(transcript)
+
+
+@pytest.fixture(scope="session")
+def smoke_sessions(backend_session_client: ContractClient) -> Sessions:
+    """Signup (when the contract has it), login and logout of the smoke account."""
+    return Sessions(backend_session_client)
+
+
+@pytest.fixture(scope="session")
+def smoke_session(
+    smoke_sessions: Sessions, backend_settings: BackendSettings, request: pytest.FixtureRequest
+) -> Iterator[Session]:
+    """The smoke account's session of this test process, ended (logout) when its tests are done."""
+    session = smoke_sessions.open()
+    item = _CURRENT_ITEM.get()
+    if item is not None:
+        item.user_properties.append((SMOKE_PROPERTY, "1"))
+    yield session
+    cleanup = Cleanup(backend_settings.cleanup)
+    cleanup.add("session of the smoke account", lambda: smoke_sessions.end(session), kind="session")
+    for leftover in cleanup.run():
+        warn(None, leftover.warning())
+
+
+@pytest.fixture
+def smoke_flow(backend: ContractClient, smoke_sessions: Sessions, smoke_session: Session) -> Flow:
+    """A flow of contract steps for this check that carries the smoke session's token."""
+    return smoke_sessions.flow(smoke_session, backend)
+
+
+@pytest.fixture
+def readiness_values(backend_settings: BackendSettings, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """What the readiness request needs: the smoke session's token when it is a session step, else nothing."""
+    step = backend_settings.contract.step(backend_settings.readiness.request)
+    return dict(request.getfixturevalue("smoke_session").values) if step.session else {}
+
+
+@pytest.fixture
+def run_tag(wg_run: RunContext) -> str:
+    """The tag every record a check creates carries: the run id."""
+    return wg_run.run_id
+
+
+@pytest.fixture
+def cleanup(backend_settings: BackendSettings, request: pytest.FixtureRequest) -> Iterator[Cleanup]:
+    """Undo what the check created at teardown, also after a failure; leftovers are run warnings."""
+    undo = Cleanup(backend_settings.cleanup)
+    yield undo
+    for leftover in undo.run():
+        warn(request.node, leftover.warning())
+
+
+@pytest.fixture
+def check_note(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Record what a passed check could not verify; the summary and report show it."""
+
+    def note(text: str) -> None:
+        import allure
+
+        request.node.user_properties.append((NOTE_PROPERTY, text))
+        allure.dynamic.description(text)  # type: ignore[no-untyped-call]
+
+    return note
+
+
+class ContractRun:
+    """Collects run warnings and notes from every report; sweeps the run's records at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.warnings: list[str] = []
+        self.notes: list[str] = []
+        self.smoke_used = False
+        self.sweep_lines: list[str] = []
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        token = _CURRENT_ITEM.set(item)
+        try:
+            return (yield)
+        finally:
+            _CURRENT_ITEM.reset(token)
+            _attach_transcripts(item)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        token = _CURRENT_ITEM.set(item)
+        try:
+            return (yield)
+        finally:
+            _CURRENT_ITEM.reset(token)
+            _attach_transcripts(item, "teardown")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        token = _CURRENT_ITEM.set(item)
+        try:
+            return (yield)
+        finally:
+            _CURRENT_ITEM.reset(token)
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if hasattr(self.config, "workerinput"):
+            return
+        for key, value in report.user_properties:
+            if key == WARNING_PROPERTY and value not in self.warnings:
+                self.warnings.append(str(value))
+            elif key == NOTE_PROPERTY and value not in self.notes:
+                self.notes.append(f"{_check_id(report)}: {value}")
+            elif key == SMOKE_PROPERTY:
+                self.smoke_used = True
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if hasattr(self.config, "workerinput") or not self.smoke_used:
+            return
+        from pytest_wimmelgate.contract.runsweep import sweep_run
+
+        lines, leftovers = sweep_run(self.config)
+        self.sweep_lines = lines
+        self.warnings.extend(leftover.warning() for leftover in leftovers)
+
+    @pytest.hookimpl
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.sweep_lines:
+            terminalreporter.line("wimmelgate cleanup sweep: " + "; ".join(self.sweep_lines))
+
+
+def run_warnings(config: pytest.Config) -> list[str]:
+    """Warnings of this run (cleanup leftovers); the gate summary lists them."""
+    plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
+    return list(plugin.warnings) if isinstance(plugin, ContractRun) else []
+
+
+def run_notes(config: pytest.Config) -> list[str]:
+    """Notes of passed checks (what they could not verify, e.g. SG-7's delivery), as ``ID: text``."""
+    plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
+    return list(plugin.notes) if isinstance(plugin, ContractRun) else []
+
+
+@pytest.hookimpl
+def pytest_configure(config: pytest.Config) -> None:
+    if config.option.help or config.option.collectonly:
+        return
+    plugin = ContractRun(config)
+    config.pluginmanager.register(plugin, PLUGIN_NAME)
+    config.add_cleanup(lambda: config.pluginmanager.unregister(plugin, PLUGIN_NAME))
+
+
+def _attach_transcripts(item: pytest.Item, phase: str = "") -> None:
+    """Attach each transcript's exchanges not attached yet (the call's, then the teardown's)."""
+    found = item.stash.get(TRANSCRIPTS_KEY, [])
+    if not found:
+        return
+    from pytest_wimmelgate.core.evidence import Evidence
+
+    for name, transcript, secrets in found:
+        fresh = transcript.take()
+        if fresh["requests"]:
+            Evidence(secrets).json(f"{name} ({phase})" if phase else name, fresh)
+
+
+def _check_id(report: pytest.TestReport) -> str:
+    import json
+
+    for key, value in report.user_properties:
+        if key == "wimmelgate":
+            try:
+                return str(json.loads(str(value)).get("id") or report.nodeid)
+            except ValueError:
+                break
+    return report.nodeid
+
+
+__all__ = ["Leftover", "run_notes", "run_warnings", "warn"]
