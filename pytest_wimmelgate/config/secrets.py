@@ -132,15 +132,27 @@ def _upper_hex(text: str) -> str:
     return _HEX_ESCAPE.sub(lambda m: m.group().upper(), text)
 
 
+_ESCAPES: tuple[tuple[str, Callable[[str], str]], ...] = (
+    ("JSON-escaped", lambda v: json.dumps(v)[1:-1]),
+    ("JSON-escaped", lambda v: json.dumps(v, ensure_ascii=False)[1:-1]),
+    ("Python repr", lambda v: repr(v)[1:-1]),
+    ("Python repr", lambda v: ascii(v)[1:-1]),
+    ("Python repr", lambda v: v.encode("unicode_escape").decode("ascii").replace("'", "\\'")),
+    ("XML-escaped", lambda v: xml_escape(v, {'"': "&quot;", "'": "&apos;"})),
+    ("XML-escaped", lambda v: xml_escape(v, {'"': "&quot;", "\n": "&#10;"})),
+)
+
+
 def _escaped(value: str) -> Iterator[tuple[str, str]]:
-    yield json.dumps(value)[1:-1], "JSON-escaped"
-    yield json.dumps(value, ensure_ascii=False)[1:-1], "JSON-escaped"
-    yield json.dumps(json.dumps(value)[1:-1])[1:-1], "JSON-escaped twice"
-    yield repr(value)[1:-1], "Python repr"
-    yield ascii(value)[1:-1], "Python repr"
-    yield value.encode("unicode_escape").decode("ascii").replace("'", "\\'"), "Python repr"
-    yield xml_escape(value, {'"': "&quot;", "'": "&apos;"}), "XML-escaped"
-    yield xml_escape(value, {'"': "&quot;"}), "XML-escaped"
+    """Each escaping of ``value``, and each escaping of an escaped form (a JSON body shown
+    in a repr, a repr inside a JSON or XML report)."""
+    once = [(name, escape(value)) for name, escape in _ESCAPES]
+    yield from ((text, name) for name, text in once)
+    for first, text in once:
+        if text == value:
+            continue
+        for second, escape in _ESCAPES:
+            yield escape(text), f"{first}, then {second}"
 
 
 def _base64_cores(raw: bytes) -> Iterator[tuple[str, str]]:
