@@ -103,8 +103,8 @@ def write_all(
     results_dir: Path, *, properties: Mapping[str, str], environ: Mapping[str, str], secrets: SecretSet
 ) -> None:
     results_dir.mkdir(parents=True, exist_ok=True)
-    (results_dir / "environment.properties").write_text(
-        secrets.redact(environment_properties(properties)), encoding="utf-8"
+    (results_dir / "environment.properties").write_text(  # values redacted before escaping changes their form
+        secrets.redact(environment_properties({k: secrets.redact(v) for k, v in properties.items()})), encoding="utf-8"
     )
     (results_dir / "categories.json").write_text(json.dumps(categories(), indent=2), encoding="utf-8")
     (results_dir / "executor.json").write_text(

@@ -92,3 +92,18 @@ def test_redacting_stream_masks_a_secret_split_over_writes() -> None:
     assert target.getvalue() == f"printed {MASK} done\n"
     stream.flush()
     assert target.getvalue() == f"printed {MASK} done\nnext "
+
+
+def test_environment_properties_and_executor_hide_secrets_that_escaping_would_change(tmp_path: Path) -> None:
+    from pytest_wimmelgate.artifacts.allure_extras import write_all
+
+    password = "p=ss:W0rd\\x9"  # Java properties escape '=', ':' and '\'
+    secrets = SecretSet.collect({"BACKEND_URL": f"https://gate:{password}@api.example"})
+    write_all(
+        tmp_path,
+        properties={"base_url": f"https://gate:{password}@api.example"},
+        environ={"CI": "true", "BUILD_URL": f"https://ci.example/?token={password}"},
+        secrets=secrets,
+    )
+    written = (tmp_path / "environment.properties").read_text() + (tmp_path / "executor.json").read_text()
+    assert "W0rd" not in written and written.count(MASK) >= 2
