@@ -11,7 +11,8 @@ from pytest_wimmelgate.contract.client import BackendClient
 from pytest_wimmelgate.core.evidence import Evidence
 from pytest_wimmelgate.core.run import RunContext
 from pytest_wimmelgate.domain import migrations
-from pytest_wimmelgate.errors import Category, CheckFailed
+from pytest_wimmelgate.errors import Category, CheckFailed, ProbeError
+from pytest_wimmelgate.probes import s3
 from pytest_wimmelgate.probes.http import call
 
 
@@ -50,28 +51,26 @@ def test_artifact_n_minus_1_is_available(
         return
     bucket = str(wg_env.get("artifacts.s3.bucket"))
     key = str(wg_env.get("artifacts.s3.key_template")).replace("{version}", version)
-    import boto3
-    import botocore.config
-    import botocore.exceptions
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=wg_env.get("artifacts.s3.endpoint_url", None),
-        region_name=str(wg_env.get("artifacts.s3.region", "eu-central-1")),
-        aws_access_key_id=wg_environ.get(str(wg_env.get("artifacts.s3.access_key_variable", "AWS_ACCESS_KEY_ID"))),
-        aws_secret_access_key=wg_environ.get(
-            str(wg_env.get("artifacts.s3.secret_key_variable", "AWS_SECRET_ACCESS_KEY"))
-        ),
-        config=botocore.config.Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1}),
+    where = s3.S3Location(
+        bucket,
+        "",
+        wg_env.get("artifacts.s3.endpoint_url", None),
+        str(wg_env.get("artifacts.s3.region", "eu-central-1")),
+    )
+    client = s3.client_from_environ(
+        where,
+        wg_environ,
+        str(wg_env.get("artifacts.s3.access_key_variable", "AWS_ACCESS_KEY_ID")),
+        str(wg_env.get("artifacts.s3.secret_key_variable", "AWS_SECRET_ACCESS_KEY")),
     )
     try:
-        head = client.head_object(Bucket=bucket, Key=key)
-    except botocore.exceptions.ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "?")
+        size = s3.object_size(client, where, key)
+    except ProbeError as error:
+        if "code" not in error.evidence:  # no answer from S3 at all
+            raise CheckFailed(Category.INFRASTRUCTURE, f"artifact store unreachable ({error.reason})") from None
+        code = error.evidence["code"]
         raise CheckFailed(Category.PRODUCT, f"artifact s3://{bucket}/{key} not available ({code})") from None
-    except botocore.exceptions.BotoCoreError as error:
-        raise CheckFailed(Category.INFRASTRUCTURE, f"artifact store unreachable ({type(error).__name__})") from None
-    evidence.json("artifact", {"bucket": bucket, "key": key, "size": head.get("ContentLength")})
+    evidence.json("artifact", {"bucket": bucket, "key": key, "size": size})
 
 
 @pytest.mark.check("RV-3")
