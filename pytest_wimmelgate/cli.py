@@ -40,12 +40,19 @@ def _parser() -> argparse.ArgumentParser:
     catalogue.add_argument("--json", action="store_true", help="print JSON (schema wimmelgate/catalogue/v1)")
     report = commands.add_parser(
         "report",
-        help="generate the single-file Allure report of a run folder",
-        description="Run `allure generate --single-file` for RUN_DIR, carrying trend history.",
+        help="make the report folder of a run folder again (decision page, full Allure report) and its manifest",
+        description=(
+            "Rebuild RUN_DIR/report/ (the decision page index.html, the single-file Allure report allure.html with "
+            "trend history, the rendered runbook) and rewrite MANIFEST.sha256. Refuses when other files of the run "
+            "folder changed since the manifest."
+        ),
     )
     report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     report.add_argument(
-        "--allure", default=None, metavar="COMMAND", help="Allure command (default: $WIMMELGATE_ALLURE, PATH, .ci/node)"
+        "--allure",
+        default=None,
+        metavar="COMMAND",
+        help="Allure command (default: $WIMMELGATE_ALLURE, node_modules/.bin/allure, PATH)",
     )
     report.add_argument("--timeout", type=float, default=180.0, metavar="SECONDS")
     manifest = commands.add_parser(
@@ -55,6 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     manifest.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     manifest.add_argument("--check", action="store_true", help="verify instead of writing")
+    sweep_cmd = commands.add_parser(
+        "sweep",
+        help="delete records earlier gate runs left on a backend, by run tag or by age",
+        description="Log in with the environment's smoke account and delete, through the backend contract, the "
+        "records of one gate run (--tag wg-...) or of every gate run older than a duration (--older-than 7d).",
+    )
+    sweep_cmd.add_argument("--env", required=True, metavar="ENV", help="environment name or file, as for --wg-env")
+    which = sweep_cmd.add_mutually_exclusive_group(required=True)
+    which.add_argument("--tag", metavar="TAG", help="the run id whose records to delete (wg-...)")
+    which.add_argument("--older-than", metavar="DURATION", help="delete records of gate runs older than this (7d)")
     commands.add_parser(
         "sandbox",
         add_help=False,
@@ -72,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return catalogue(args.suites, as_json=args.json)
     if args.command == "report":
         return report(args.run_dir, allure=args.allure, timeout_s=args.timeout)
+    if args.command == "sweep":
+        from pytest_wimmelgate.contract.sweep_command import run_sweep
+
+        return run_sweep(args.env, tag=args.tag, older_than=args.older_than)
     return manifest(args.run_dir, check=args.check)
 
 
@@ -95,18 +116,26 @@ def catalogue(suites: Path, *, as_json: bool = False) -> int:
 
 
 def report(run_dir: Path, *, allure: str | None = None, timeout_s: float = 180.0) -> int:
-    """Generate the report of an existing run folder (e.g. after installing the CLI)."""
+    """Make the report folder of an existing run folder again (e.g. after installing Allure) and rewrite its
+    manifest; exit 1 when the report failed or files outside ``report/`` changed since the manifest."""
     from pytest_wimmelgate.artifacts import report as reportmod
+    from pytest_wimmelgate.artifacts.bundle import rebuild_report, report_line
     from pytest_wimmelgate.errors import ConfigError
 
-    if not (run_dir / reportmod.RESULTS).is_dir():
-        return _usage(f"{run_dir}: not a run folder (no {reportmod.RESULTS}/)")
+    if not (run_dir / reportmod.RESULTS).is_dir() or not (run_dir / "gate-summary.json").is_file():
+        return _usage(f"{run_dir}: not a run folder (no {reportmod.RESULTS}/ and gate-summary.json)")
     try:
         cli = reportmod.require_cli("required", allure)
     except ConfigError as error:
         return _usage(str(error))
-    result = reportmod.generate_report(run_dir, mode="required", cli=cli, timeout_s=timeout_s)
-    print(result.note)
+    result, problems = rebuild_report(run_dir, cli=cli, timeout_s=timeout_s)
+    if result is None:
+        for problem in problems:
+            print(problem)
+        print(f"wimmelgate report: {run_dir} changed since its MANIFEST.sha256; nothing rewritten")
+        return EXIT_FINDING
+    print(f"report: {report_line(run_dir, result)}")
+    print(f"manifest: {run_dir / 'MANIFEST.sha256'} rewritten")
     return EXIT_OK if result.ok else EXIT_FINDING
 
 

@@ -1,7 +1,9 @@
-"""An Allure file logger that redacts secrets before anything reaches the disk.
+"""An Allure file logger that shapes and redacts every result before anything reaches the disk.
 
-allure-pytest writes MASKED parameters and attachments unfiltered; this logger takes
-its place and passes every result, container and attachment through a `SecretSet`.
+allure-pytest writes MASKED parameters and attachments unfiltered; this logger takes its place and passes
+every result, container and attachment through a `SecretSet`. Test results are shaped on the way
+(`allure_results.shape_result`): titled by check id and catalogue title, and a failed check is ``failed``
+with its category whatever exception carried it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from typing import Any
 from allure_commons import hookimpl
 from allure_commons.logger import AllureFileLogger
 
+from pytest_wimmelgate.artifacts.allure_results import shape_result
 from pytest_wimmelgate.config.secrets import SecretSet
+
+RESULT_SUFFIX = "-result.json"
 
 
 class RedactingFileLogger(AllureFileLogger):
@@ -27,7 +32,10 @@ class RedactingFileLogger(AllureFileLogger):
         from attr import asdict
 
         filename = item.file_pattern.format(prefix=uuid.uuid4())
-        data = self._secrets.redact_tree(asdict(item, filter=lambda _, v: v or v is False))
+        data = asdict(item, filter=lambda _, v: v or v is False)
+        if filename.endswith(RESULT_SUFFIX):
+            data = shape_result(data)
+        data = self._secrets.redact_tree(data)
         tmp = self._report_dir / f"{filename}.tmp"
         with open(tmp, "w", encoding="utf8") as handle:
             json.dump(data, handle, ensure_ascii=False)

@@ -1,19 +1,25 @@
-"""The run folder's Allure report: a single-file ``report/index.html`` with trend history.
+"""The run folder's full Allure report: a single file ``report/allure.html`` with trend history.
 
-Order of use (controller only): `require_cli` at configure time (``--wg-report required``
-without a CLI is a configuration error), then `generate_report` after the Allure extras
-are written. `generate_report` seeds ``allure-results/history/`` from the newest earlier
-run of the same gates and environment (across versions), runs
-``allure generate --single-file``, and keeps this report's history in ``<run>/history/``
-for the next run. A single-file report has no ``history/`` folder; its history files are
-embedded in ``index.html`` and read back from there.
+``report/index.html`` is the decision page (`decision_page`), which links to this report. Order of use
+(controller only): `require_cli` at configure time (``--wg-report required`` without a runnable CLI is a
+configuration error), then `generate_report` after the Allure extras are written.
+
+Both major versions are supported, each with its own options (`allure_cli.identify` tells them apart):
+
+- Allure 3 (the pinned default): ``allure generate --config <allurerc.json> allure-results`` with the awesome
+  plugin's ``singleFile`` and ``historyPath = <run>/history/history.jsonl``. The history file is seeded from the
+  newest earlier run of the same gates and environment, so Allure appends this run to the trend.
+- Allure 2: ``allure generate --single-file --clean``; ``allure-results/history/`` is seeded from the earlier
+  run, and this report's history (embedded in the single file) is kept in ``<run>/history/`` for the next run.
+
+Reports are generated into a scratch folder and moved into place, so the decision page next to them stays.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import os
+import json
 import re
 import shlex
 import shutil
@@ -24,24 +30,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from pytest_wimmelgate.artifacts.allure_cli import (
+    ENV_VAR,
+    INSTALL_COMMAND,
+    PINNED_VERSION,
+    AllureCli,
+    find_command,
+    identify,
+    missing_reason,
+)
 from pytest_wimmelgate.errors import ConfigError
 
-ENV_VAR = "WIMMELGATE_ALLURE"
+__all__ = ["ENV_VAR", "ReportResult", "find_allure_cli", "generate_report", "require_cli"]
+
 MODES = ("auto", "off", "required")
 HISTORY = "history"
 RESULTS = "allure-results"
 REPORT = "report"
-INSTALL_HINT = "npm install --prefix .ci/node allure-commandline"
+ALLURE_PAGE = "allure.html"
+ALLURE3_HISTORY = "history.jsonl"
+REPORT_NAME = "Wimmelgate release gate"
+INSTALL_HINT = f"{INSTALL_COMMAND} (pins allure@{PINNED_VERSION})"
 RUN_NAME = re.compile(r"^(?P<label>.+)-(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<attempt>\d+))?$")
 EMBEDDED = re.compile(r"d\('history/([\w.-]+\.json)','([A-Za-z0-9+/=]*)'\)")
 
 Mode = Literal["auto", "off", "required"]
 Status = Literal["ok", "skipped", "failed"]
 
+find_allure_cli = find_command
+
 
 @dataclass(frozen=True)
 class ReportResult:
-    """What report generation did, with a one-line note for the terminal and the log."""
+    """What report generation did, with a one-line note for the terminal and the decision page."""
 
     status: Status
     note: str
@@ -53,80 +74,74 @@ class ReportResult:
         return self.status == "ok"
 
 
-def find_allure_cli(configured: str | None = None, *, root: Path | None = None) -> list[str] | None:
-    """The Allure command: `configured` or ``$WIMMELGATE_ALLURE``, else ``allure`` on PATH, else
-    ``.ci/node/node_modules/.bin/allure`` or ``node_modules/.bin/allure`` under `root`, then the cwd.
-
-    A configured command that does not resolve gives ``None`` (no silent fallback).
-    """
-    configured = configured or os.environ.get(ENV_VAR) or None
-    if configured:
-        words = shlex.split(configured)
-        resolved = _executable(words[0]) if words else None
-        return [resolved, *words[1:]] if resolved else None
-    on_path = shutil.which("allure")
-    if on_path:
-        return [on_path]
-    for base in _roots(root):
-        for relative in (".ci/node/node_modules/.bin/allure", "node_modules/.bin/allure"):
-            candidate = base / relative
-            if candidate.is_file() and os.access(candidate, os.X_OK):
-                return [str(candidate)]
-    return None
-
-
 def require_cli(mode: str, configured: str | None = None, *, root: Path | None = None) -> list[str] | None:
-    """The CLI for `mode`; ``required`` without one raises `ConfigError` (exit 4)."""
+    """The CLI for `mode`; ``required`` without a runnable one raises `ConfigError` (exit 4)."""
     if mode not in MODES:
         raise ConfigError("--wg-report", "", f"one of {', '.join(MODES)}, got {mode!r}")
     if mode == "off":
         return None
-    cli = find_allure_cli(configured, root=root)
+    cli = find_command(configured, root=root)
     if cli is None and mode == "required":
-        raise missing_cli_error(configured)
+        raise missing_cli_error(configured, root=root)
+    if cli is not None and mode == "required":
+        found = identify(cli)
+        if isinstance(found, str):
+            raise ConfigError("--wg-report", "", f"a runnable Allure CLI for --wg-report=required ({found})")
     return cli
 
 
-def missing_cli_error(configured: str | None = None) -> ConfigError:
+def missing_cli_error(configured: str | None = None, *, root: Path | None = None) -> ConfigError:
     """The one-line error of ``--wg-report required`` without an Allure CLI."""
     return ConfigError(
         "--wg-report",
         "",
-        f"an Allure CLI on PATH or {ENV_VAR} for --wg-report=required "
-        f"({_missing_hint(configured)}; install one with `{INSTALL_HINT}`)",
+        f"an Allure CLI on PATH or {ENV_VAR} for --wg-report=required ({missing_reason(configured, root=root)})",
     )
 
 
 def generate_report(
-    run_dir: Path, *, mode: Mode | str = "auto", cli: list[str] | None, timeout_s: float = 180, history: bool = True
+    run_dir: Path,
+    *,
+    mode: Mode | str = "auto",
+    cli: list[str] | None,
+    timeout_s: float = 180,
+    history: bool = True,
+    root: Path | None = None,
 ) -> ReportResult:
-    """Write ``<run_dir>/report/index.html``; a missing or failing CLI gives a note, never raises
+    """Write ``<run_dir>/report/allure.html``; a missing or failing CLI gives a note, never raises
     (except ``required`` without a CLI, which `require_cli` already refuses at start)."""
     if mode == "off":
-        return ReportResult("skipped", "Allure report: off (--wg-report off)")
+        return ReportResult("skipped", "full Allure report: off (--wg-report off)")
     if cli is None:
         if mode == "required":
-            raise missing_cli_error()
-        return ReportResult(
-            "skipped", f"Allure report: not generated, no Allure CLI found ({_missing_hint(None)}; `{INSTALL_HINT}`)"
-        )
-    results, report = run_dir / RESULTS, run_dir / REPORT
+            raise missing_cli_error(root=root)
+        return ReportResult("skipped", f"full Allure report not generated: {missing_reason(root=root)}")
+    results = run_dir / RESULTS
     if not results.is_dir():
-        return ReportResult("failed", f"Allure report: failed: no {results}")
+        return ReportResult("failed", f"full Allure report failed: no {results}")
+    found = identify(cli, timeout_s=min(timeout_s, 60))
+    if isinstance(found, str):
+        return ReportResult("failed", f"full Allure report not generated: {found}")
+    target = run_dir / REPORT / ALLURE_PAGE
     notes: list[str] = []
-    seeded = _guarded(lambda: carry_history(run_dir), "history not carried", notes) if history else None
-    failure = _run_cli(cli, results, report, timeout_s, single_file=True)
-    index = report / "index.html"
-    if failure is None and not index.is_file():
-        failure = f"no {index} after `allure generate`"
+    if found.major >= 3:
+        seeded = _guarded(lambda: seed_allure3_history(run_dir), "history not carried", notes) if history else None
+        failure = _generate_allure3(found, run_dir, target, timeout_s, history=history)
+    else:
+        seeded = _guarded(lambda: carry_history(run_dir), "history not carried", notes) if history else None
+        failure = _generate_allure2(found, results, target, timeout_s)
+        if failure is None and history:
+            _guarded(
+                lambda: keep_history(run_dir, cli=list(found.command), timeout_s=timeout_s), "history not kept", notes
+            )
     if failure is not None:
-        return ReportResult("failed", f"Allure report: failed: {failure}", history_from=seeded)
-    if history:
-        _guarded(lambda: keep_history(run_dir, cli=cli, timeout_s=timeout_s), "history not kept", notes)
+        return ReportResult("failed", f"full Allure report failed: {failure}", history_from=seeded)
     if seeded is not None:
-        notes.insert(0, f"trend continued from {seeded.parent.relative_to(run_dir.parents[2])}")
+        notes.insert(0, f"trend continued from {_relative_run(seeded.parent, run_dir)}")
     extra = "".join(f"; {note}" for note in notes)
-    return ReportResult("ok", f"Allure report: {index}{extra}", path=index, history_from=seeded)
+    return ReportResult(
+        "ok", f"full Allure report {target} (Allure {found.version}){extra}", path=target, history_from=seeded
+    )
 
 
 def _guarded(step: Callable[[], Path | None], what: str, notes: list[str]) -> Path | None:
@@ -138,11 +153,86 @@ def _guarded(step: Callable[[], Path | None], what: str, notes: list[str]) -> Pa
         return None
 
 
+def _relative_run(folder: Path, run_dir: Path) -> str:
+    try:
+        return folder.relative_to(run_dir.parents[2]).as_posix()
+    except (ValueError, IndexError):
+        return str(folder)
+
+
+# -- Allure 3 ------------------------------------------------------------------------------------------------------
+
+
+def seed_allure3_history(run_dir: Path) -> Path | None:
+    """Make ``<run>/history/history.jsonl`` a copy of the earlier run's (or absent); that run's history folder.
+
+    Seeding afresh each time keeps ``wimmelgate report`` repeatable: Allure 3 appends this run once.
+    """
+    target = run_dir / HISTORY / ALLURE3_HISTORY
+    source = previous_history(run_dir, ALLURE3_HISTORY)
+    if target.exists():
+        target.unlink()
+    if source is None:
+        return None
+    target.parent.mkdir(exist_ok=True)
+    shutil.copyfile(source / ALLURE3_HISTORY, target)
+    return source
+
+
+def allure3_config(output: Path, history_file: Path | None, name: str) -> dict[str, object]:
+    """The ``allurerc.json`` of one report: awesome plugin, one self-contained file, grouped by gate and area."""
+    config: dict[str, object] = {
+        "name": name,
+        "output": str(output),
+        "plugins": {
+            "awesome": {
+                "options": {
+                    "singleFile": True,
+                    "reportName": name,
+                    "reportLanguage": "en",
+                    "groupBy": ["epic", "feature"],
+                }
+            }
+        },
+    }
+    if history_file is not None:
+        config["historyPath"] = str(history_file)
+    return config
+
+
+def _generate_allure3(cli: AllureCli, run_dir: Path, target: Path, timeout_s: float, *, history: bool) -> str | None:
+    with tempfile.TemporaryDirectory(prefix="wg-allure3-") as scratch:
+        output = Path(scratch) / "out"
+        config = Path(scratch) / "allurerc.json"
+        history_file = run_dir / HISTORY / ALLURE3_HISTORY if history else None
+        if history_file is not None:
+            history_file.parent.mkdir(exist_ok=True)
+        config.write_text(json.dumps(allure3_config(output, history_file, _report_name(run_dir))), encoding="utf-8")
+        command = [*cli.command, "generate", "--config", str(config), str(run_dir / RESULTS)]
+        failure = _run(command, cli, timeout_s, cwd=Path(scratch))
+        if failure is not None:
+            return failure
+        return _move_single_file(output / "index.html", target)
+
+
+# -- Allure 2 ------------------------------------------------------------------------------------------------------
+
+
+def _generate_allure2(cli: AllureCli, results: Path, target: Path, timeout_s: float) -> str | None:
+    with tempfile.TemporaryDirectory(prefix="wg-allure2-") as scratch:
+        output = Path(scratch) / "out"
+        command = [*cli.command, "generate", str(results), "-o", str(output), "--single-file", "--clean"]
+        failure = _run(command, cli, timeout_s, cwd=None)
+        if failure is not None:
+            return failure
+        return _move_single_file(output / "index.html", target)
+
+
 def carry_history(run_dir: Path) -> Path | None:
-    """Copy the previous run's ``history/`` into ``allure-results/history/``; its source or None.
+    """Copy the previous run's ``history/`` into ``allure-results/history/`` (Allure 2); its source or None.
 
     The previous run is the newest earlier run folder with the same gate label under
-    ``<release-dir>/*/<env>/`` (any version), that kept a history. Existing history in
+    ``<release-dir>/*/<env>/`` (any version) that kept a history. Existing history in
     ``allure-results/history/`` is left alone.
     """
     target = run_dir / RESULTS / HISTORY
@@ -151,40 +241,18 @@ def carry_history(run_dir: Path) -> Path | None:
     source = previous_history(run_dir)
     if source is None:
         return None
-    shutil.copytree(source, target)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(ALLURE3_HISTORY))
     return source
 
 
-def previous_history(run_dir: Path) -> Path | None:
-    """``history/`` of the newest earlier run of the same gates and environment, if any."""
-    key = _run_key(run_dir.name)
-    if key is None:
-        return None
-    label, _, _ = key
-    environment, release_root = run_dir.parent.name, run_dir.parent.parent.parent
-    earlier: list[tuple[tuple[str, str, int], Path]] = []
-    for candidate in release_root.glob(f"*/{environment}/*/{HISTORY}"):
-        other = _run_key(candidate.parent.name)
-        if (
-            other
-            and other[0] == label
-            and other < key
-            and candidate.parent != run_dir
-            and candidate.is_dir()
-            and any(candidate.glob("*.json"))
-        ):
-            earlier.append((other, candidate))
-    return max(earlier, key=lambda pair: pair[0])[1] if earlier else None
-
-
 def keep_history(run_dir: Path, *, cli: list[str] | None = None, timeout_s: float = 180) -> Path | None:
-    """Store this report's history in ``<run_dir>/history/`` for the next run.
+    """Store this Allure 2 report's history in ``<run_dir>/history/`` for the next run.
 
-    Read from the single-file ``index.html``; if that format is not recognised, generate
+    Read from the single-file ``allure.html``; if that format is not recognised, generate
     once more without ``--single-file`` into a temporary folder and take its ``history/``.
     """
     target = run_dir / HISTORY
-    files = embedded_history(run_dir / REPORT / "index.html")
+    files = embedded_history(run_dir / REPORT / ALLURE_PAGE)
     if not files and cli is not None:
         files = _history_by_folder_report(run_dir / RESULTS, cli, timeout_s)
     if not files:
@@ -211,29 +279,77 @@ def embedded_history(index: Path) -> dict[str, bytes]:
 def _history_by_folder_report(results: Path, cli: list[str], timeout_s: float) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory(prefix="wg-allure-") as scratch:
         report = Path(scratch) / REPORT
-        if _run_cli(cli, results, report, timeout_s, single_file=False) is not None:
+        command = [*cli, "generate", str(results), "-o", str(report), "--clean"]
+        if _run(command, AllureCli(tuple(cli), "2.0.0"), timeout_s, cwd=None) is not None:
             return {}
         return {p.name: p.read_bytes() for p in sorted((report / HISTORY).glob("*.json"))}
 
 
-def _run_cli(cli: list[str], results: Path, report: Path, timeout_s: float, *, single_file: bool) -> str | None:
-    """Run ``allure generate``; None on success, else a one-line reason."""
-    command = [*cli, "generate", str(results), "-o", str(report), "--clean"]
-    if single_file:
-        command.insert(-1, "--single-file")
+# -- shared --------------------------------------------------------------------------------------------------------
+
+
+def previous_history(run_dir: Path, pattern: str = "*.json") -> Path | None:
+    """``history/`` of the newest earlier run of the same gates and environment holding `pattern`, if any."""
+    key = _run_key(run_dir.name)
+    if key is None:
+        return None
+    label, _, _ = key
+    environment, release_root = run_dir.parent.name, run_dir.parent.parent.parent
+    earlier: list[tuple[tuple[str, str, int], Path]] = []
+    for candidate in release_root.glob(f"*/{environment}/*/{HISTORY}"):
+        other = _run_key(candidate.parent.name)
+        if (
+            other
+            and other[0] == label
+            and other < key
+            and candidate.parent != run_dir
+            and candidate.is_dir()
+            and any(candidate.glob(pattern))
+        ):
+            earlier.append((other, candidate))
+    return max(earlier, key=lambda pair: pair[0])[1] if earlier else None
+
+
+def _run(command: list[str], cli: AllureCli, timeout_s: float, *, cwd: Path | None) -> str | None:
+    """Run one ``allure generate``; None on success, else a one-line reason."""
+    shown = shlex.join(cli.command)
     try:
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout_s, check=False, stdin=subprocess.DEVNULL
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
         )
     except subprocess.TimeoutExpired:
-        return f"`{shlex.join(cli)} generate` timed out after {timeout_s:g} s"
+        return f"`{shown} generate` timed out after {timeout_s:g} s"
     except OSError as error:
-        return f"`{shlex.join(cli)}` could not start: {error.strerror or error}"
+        return f"`{shown}` could not start: {error.strerror or error}"
     if done.returncode != 0:
         lines = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
         detail = lines[-1] if lines else "no output"
-        return f"`{shlex.join(cli)} generate` exited {done.returncode}: {detail[:300]}"
+        return f"`{shown} generate` exited {done.returncode}: {detail[:300]}"
     return None
+
+
+def _move_single_file(produced: Path, target: Path) -> str | None:
+    if not produced.is_file():
+        return f"no {produced.name} after `allure generate`"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(produced), str(target))
+    return None
+
+
+def _report_name(run_dir: Path) -> str:
+    """``Wimmelgate release gate · staging_gate · sandbox · 1.4.2`` from the run's summary, when there is one."""
+    try:
+        summary = json.loads((run_dir / "gate-summary.json").read_text(encoding="utf-8"))
+        parts = [", ".join(summary["gates"]), str(summary["environment"]), str(summary["version"])]
+    except (OSError, ValueError, KeyError, TypeError):
+        return REPORT_NAME
+    return " · ".join([REPORT_NAME, *parts])
 
 
 def _run_key(name: str) -> tuple[str, str, int] | None:
@@ -241,26 +357,3 @@ def _run_key(name: str) -> tuple[str, str, int] | None:
     if match is None:
         return None
     return match["label"], match["stamp"], int(match["attempt"] or 1)
-
-
-def _executable(word: str) -> str | None:
-    if os.sep in word:
-        path = Path(word).expanduser()
-        return str(path) if path.is_file() and os.access(path, os.X_OK) else None
-    return shutil.which(word)
-
-
-def _roots(root: Path | None) -> list[Path]:
-    """Where a project-local CLI may live: the project root, then the working directory."""
-    unique: list[Path] = []
-    for base in (root, Path.cwd()):
-        if base is not None and base.resolve() not in unique:
-            unique.append(base.resolve())
-    return unique
-
-
-def _missing_hint(configured: str | None) -> str:
-    value = configured or os.environ.get(ENV_VAR)
-    if value:
-        return f"{ENV_VAR}/configured command {value!r} is not an executable"
-    return "no `allure` on PATH, none in .ci/node or node_modules"

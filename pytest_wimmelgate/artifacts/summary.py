@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ def build(
     approvals: Sequence[str],
     exit_status: int,
     fault_intervals: Sequence[dict[str, Any]] = (),
+    waiver_until: Mapping[str, str | None] | None = None,
 ) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
@@ -44,7 +45,7 @@ def build(
         "checks": [r.to_json() for r in records],
         "reasons": verdict.reasons,
         "warnings": verdict.warnings,
-        "waivers": list(verdict.waivers),
+        "waivers": [{**w, "until": (waiver_until or {}).get(w["id"])} for w in verdict.waivers],
         "approvals": list(approvals),
         "run_id": run_id,
         "environment_source": environment_source,

@@ -1,7 +1,11 @@
 """Catalogue facts on test items: gate markers, destructive marker, Allure labels, runbook links.
 
 A test names its check with ``@pytest.mark.check("SG-3")``; everything else an item
-carries comes from the catalogue row, so a suite never repeats it.
+carries comes from the catalogue row, so a suite never repeats it. Runbook links point at
+the environment's ``runbook_url`` when it is absolute (``https://…``); a relative one (the
+default ``docs/runbook.md``) is rendered into the run's report folder, so the links point at
+``runbook.html`` next to the report. Titles and statuses are set where results are written
+(`artifacts.allure_results`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from pytest_wimmelgate.artifacts.runbook_page import PAGE as RUNBOOK_PAGE
 from pytest_wimmelgate.catalogue import checks as catalogue
 
 
@@ -67,11 +72,18 @@ def _check_marks(check: catalogue.Check, runbook_url: str, *, with_severity: boo
         marks.append(pytest.mark.allure_label("critical", label_type="severity"))
     marks += [
         pytest.mark.allure_link(
-            catalogue.runbook_link(runbook_url, section), link_type="link", name=f"Runbook §{section}"
+            catalogue.runbook_link(report_runbook_base(runbook_url), section),
+            link_type="link",
+            name=f"Runbook §{section}",
         )
         for section in check.sections
     ]
     return tuple(m.mark for m in marks)
+
+
+def report_runbook_base(runbook_url: str) -> str:
+    """Where the report's runbook links point: an absolute URL as given, else the rendered ``runbook.html``."""
+    return runbook_url if runbook_url.startswith(("http://", "https://")) else RUNBOOK_PAGE
 
 
 class CatalogueMarks:

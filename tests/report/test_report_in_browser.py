@@ -1,23 +1,27 @@
-"""The generated single-file report opened from disk in headless Chromium, as a reader sees it."""
+"""The report folder of real staging gate runs on the sandbox, opened from disk in headless Chromium as a
+Product Owner opens it: the first screen of ``report/index.html`` decides, the full Allure report and the
+runbook are one click away."""
 
 from __future__ import annotations
 
-import base64
 import html
-import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from pytest_wimmelgate.artifacts.report import generate_report
-from tests.report.conftest import run_gate
+from tests.report.conftest import SuiteRun, attach_png
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-EMBEDDED = re.compile(r"d\('([^']+)','([A-Za-z0-9+/=]*)'\)")
+WINDOW = (1280, 800)
+#: appended to a copy of the page: collects the text of every node the first screen shows
+FIRST_SCREEN = """<script>(function(){var h=window.innerHeight,out=[],
+w=document.createTreeWalker(document.body,NodeFilter.SHOW_TEXT);while(w.nextNode()){var n=w.currentNode;
+if(!n.textContent.trim())continue;var r=document.createRange();r.selectNodeContents(n);var b=r.getBoundingClientRect();
+if(b.width>0&&b.bottom>0&&b.top<h)out.push(n.textContent.trim());}var p=document.createElement('pre');
+p.id='first-screen';p.textContent=out.join(' ');document.body.appendChild(p);})();</script>"""
 
 
 @pytest.fixture
@@ -30,17 +34,17 @@ def chromium() -> str:
 
 
 class Browser:
-    """Headless Chromium runs with a fresh profile each, on a report file."""
+    """Headless Chromium runs with a fresh profile each, on a file of the run folder."""
 
     def __init__(self, executable: str, scratch: Path) -> None:
         self.executable = executable
         self.scratch = scratch
         self.runs = 0
+        self.last_dom = ""
 
-    def _command(self, *extra: str) -> list[str]:
+    def _run(self, *extra: str) -> subprocess.CompletedProcess[str]:
         self.runs += 1
-        profile = self.scratch / f"profile-{self.runs}"
-        return [
+        command = [
             self.executable,
             "--headless",
             "--no-sandbox",
@@ -48,128 +52,108 @@ class Browser:
             "--disable-dev-shm-usage",
             "--disable-background-networking",
             "--no-first-run",
-            f"--user-data-dir={profile}",
+            f"--user-data-dir={self.scratch / f'profile-{self.runs}'}",
+            f"--window-size={WINDOW[0]},{WINDOW[1]}",
             "--virtual-time-budget=10000",
             *extra,
         ]
-
-    def text(self, index: Path, fragment: str = "") -> str:
-        """The rendered page's visible text (scripts and styles removed, whitespace collapsed)."""
-        done = subprocess.run(
-            self._command("--dump-dom", index.as_uri() + fragment),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 0, done.stderr[-2000:]
-        dom = re.sub(r"<(script|style)\b.*?</\1>", " ", done.stdout, flags=re.S | re.I)
+        return done
+
+    def text(self, page: Path, fragment: str = "") -> str:
+        """The rendered page's visible text (scripts and styles removed, whitespace collapsed)."""
+        dom = self._run("--dump-dom", page.as_uri() + fragment).stdout
         self.last_dom = dom
+        dom = re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.S | re.I)
         return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", dom)).split())
 
-    def screenshot(self, index: Path, fragment: str, target: Path) -> Path:
-        done = subprocess.run(
-            self._command(f"--screenshot={target}", "--window-size=1400,1000", index.as_uri() + fragment),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0 and target.is_file(), done.stderr[-2000:]
+    def first_screen(self, page: Path) -> str:
+        """The text Chromium lays out inside the first window (1280x800) of `page`, measured in the page."""
+        probe = self.scratch / f"first-screen-{self.runs}.html"
+        probe.write_text(page.read_text(encoding="utf-8").replace("</body>", FIRST_SCREEN + "</body>"), "utf-8")
+        dom = self._run("--dump-dom", probe.as_uri()).stdout
+        found = re.search(r'<pre id="first-screen">(.*?)</pre>', dom, flags=re.S)
+        assert found, dom[-2000:]
+        return " ".join(html.unescape(found.group(1)).split())
+
+    def screenshot(self, page: Path, target: Path) -> Path:
+        self._run(f"--screenshot={target}", page.as_uri())
+        assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and target.stat().st_size > 10_000
         return target
 
 
-def embedded(index: Path, name: str) -> Any:
-    """One data file of the single-file report (to find the test pages' URLs)."""
-    for found, encoded in EMBEDDED.findall(index.read_text(encoding="utf-8")):
-        if found == name:
-            return json.loads(base64.b64decode(encoded))
-    raise AssertionError(f"{name} not embedded in {index}")
-
-
-def case_pages(index: Path) -> dict[str, str]:
-    """URL fragment of each test case page, by test name (``#suites/<group>/<test>``)."""
-    pages: dict[str, str] = {}
-
-    def walk(node: dict[str, Any]) -> None:
-        for child in node.get("children", []):
-            if "children" in child:
-                walk(child)
-            else:
-                pages[child["name"]] = f"#suites/{child['parentUid']}/{child['uid']}"
-
-    walk(embedded(index, "data/suites.json"))
-    return pages
-
-
-def attach(path: Path, name: str) -> None:
-    try:
-        import allure
-    except ImportError:
-        return
-    allure.attach.file(str(path), name=name, attachment_type=allure.attachment_type.PNG)
-
-
-def test_report_shows_checks_statuses_runbook_links_and_environment(
-    gate_dir: pytest.Pytester, allure_cli: list[str], chromium: str, tmp_path: Path
+def test_a_go_run_says_go_with_gate_environment_version_and_commit_on_the_first_screen(
+    sandbox_go_run: SuiteRun, chromium: str, tmp_path: Path
 ) -> None:
-    run_dir = run_gate(gate_dir, "1.4.2", "--wg-commit", "3f9c2e1")
-    result = generate_report(run_dir, mode="required", cli=allure_cli)
-    assert result.ok, result.note
-    index = run_dir / "report" / "index.html"
+    index = sandbox_go_run.run_dir / "report" / "index.html"
     browser = Browser(chromium, tmp_path)
-
-    overview = browser.text(index)
-    assert "Wimmelgate release gate" in overview, "report name from executor.json"
-    assert "3 test cases" in overview, "two checks and the catalogue coverage"
-    assert re.search(
-        r"Environment environment testenv environment\.source env\.yaml version 1\.4\.2 "
-        r"commit 3f9c2e1",
-        overview,
-    ), overview
-    assert "Product defect 1" in overview, "the failure is sorted into its category"
-
-    pages = case_pages(index)
-    assert {"test_health_answers_ok", "test_readiness_answers_200"} <= set(pages)
-    coverage_page = next(name for name in pages if name.startswith("Catalogue coverage"))
-    assert "SG-1" in browser.text(index, pages[coverage_page])
-
-    failed = browser.text(index, pages["test_readiness_answers_200"])
-    assert "Failed test_readiness_answers_200" in failed
-    assert "readiness answered 503 (database unreachable)" in failed
-    assert "SG-2" in failed and "staging_gate" in failed
-    assert "Severity: critical" in failed
-    assert "Links Runbook §2.2" in failed
-    assert 'href="docs/runbook.md#22-staging-gate-t-12h"' in browser.last_dom
-
-    passed = browser.text(index, pages["test_health_answers_ok"])
-    assert "Passed test_health_answers_ok" in passed
-    assert "SG-1" in passed and "Runbook §2.2" in passed
-
-    behaviors = browser.text(index, "#behaviors")
-    assert "staging_gate" in behaviors and "prod_smoke" in behaviors, "epics are the gates"
-
-    shot = browser.screenshot(index, pages["test_readiness_answers_200"], tmp_path / "failed-check.png")
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
-    attach(shot, "report: failed check SG-2")
+    screen = browser.first_screen(index)
+    assert screen.startswith("GO Release may proceed: no blocking finding"), screen
+    for fact in (
+        "Gate staging_gate",
+        "Environment sandbox",
+        "Version 0.0.0-sandbox",
+        "Commit sandbox",
+        "Verdict GO",
+        "Blocking findings: none",
+        "Full Allure report",
+    ):
+        assert fact in screen, fact
+    assert "NO-GO" not in screen
+    attach_png(browser.screenshot(index, tmp_path / "go-first-screen.png"), "decision page of a GO run")
 
 
-def test_second_report_draws_the_trend(
-    gate_dir: pytest.Pytester, allure_cli: list[str], chromium: str, tmp_path: Path
+def test_a_no_go_run_names_sg3_and_its_reason_on_the_first_screen(
+    sandbox_no_go_run: SuiteRun, chromium: str, tmp_path: Path
 ) -> None:
-    first = run_gate(gate_dir, "1.4.1")
-    assert generate_report(first, mode="required", cli=allure_cli).ok
+    summary = sandbox_no_go_run.summary
+    [sg3] = [c for c in summary["checks"] if c["id"] == "SG-3"]
+    assert sg3["outcome"] == "failed" and "expected 503" in sg3["reason"]
+    index = sandbox_no_go_run.run_dir / "report" / "index.html"
     browser = Browser(chromium, tmp_path)
-    assert "Trend There is nothing to show" in browser.text(first / "report" / "index.html")
+    screen = browser.first_screen(index)
+    assert screen.startswith("NO-GO Release blocked: 1 blocking finding staging_gate on sandbox"), screen
+    assert f"Blocking findings (1) SG-3 product defect {sg3['reason']}" in screen
+    assert "Environment sandbox" in screen and "Version 0.0.0-sandbox" in screen
+    attach_png(browser.screenshot(index, tmp_path / "no-go-first-screen.png"), "decision page of a NO-GO run")
 
-    second = run_gate(gate_dir, "1.4.2")
-    assert generate_report(second, mode="required", cli=allure_cli).ok
-    index = second / "report" / "index.html"
-    overview = browser.text(index)
-    assert "Trend" in overview and "Trend There is nothing to show" not in overview
-    trend = browser.last_dom[browser.last_dom.index("history-trend__chart") :]
-    assert "trend__area" in trend.split("</svg>")[0], "the trend chart is drawn"
-    failed = browser.text(index, case_pages(index)["test_readiness_answers_200"] + "/history")
-    assert "History Retries Success rate 0% (0 of 2)" in failed, "the check's history spans both runs"
-    shot = browser.screenshot(index, "", tmp_path / "overview-with-trend.png")
-    attach(shot, "report: overview with trend")
+
+def test_the_full_allure_report_next_to_it_titles_checks_by_id_and_shows_sg3_failed(
+    sandbox_no_go_run: SuiteRun, chromium: str, tmp_path: Path
+) -> None:
+    allure = sandbox_no_go_run.run_dir / "report" / "allure.html"
+    assert 'href="allure.html"' in (allure.parent / "index.html").read_text()
+    browser = Browser(chromium, tmp_path)
+    text = browser.text(allure)
+    assert "Failed 1" in text, text[:2000]
+    assert "SG-3 · database blocked -> /readiness 503; unblocked -> 200 within a bound" in text
+    assert "test_readiness_follows_a_blocked_database" not in text, "titled by check, not by function"
+    assert "prod_smoke" not in text and "post_deploy" not in text, "only the gate that ran is a gate"
+    attach_png(browser.screenshot(allure, tmp_path / "allure-overview.png"), "full Allure report of a NO-GO run")
+
+
+def test_runbook_links_of_the_report_resolve_inside_the_bundle(
+    sandbox_go_run: SuiteRun, chromium: str, tmp_path: Path
+) -> None:
+    report = sandbox_go_run.run_dir / "report"
+    links = {link["url"] for result in sandbox_go_run.results() for link in result.get("links", [])}
+    decision = set(re.findall(r'href="(runbook\.html#[^"]+)"', (report / "index.html").read_text()))
+    assert "runbook.html#22-staging-gate-t-12h" in links and links <= decision | links
+    page = (report / "runbook.html").read_text()
+    for link in links | decision:
+        anchor = link.split("#", 1)[1]
+        assert f'id="{anchor}"' in page, f"{link} resolves to nothing"
+    text = Browser(chromium, tmp_path).text(report / "runbook.html", "#22-staging-gate-t-12h")
+    assert "2.2 Staging-Gate (T-12h)" in text and "/readiness" in text
+
+
+def test_every_result_of_a_real_run_is_titled_by_its_check_id(sandbox_go_run: SuiteRun) -> None:
+    titled = []
+    for result in sandbox_go_run.results():
+        checks = [label["value"] for label in result["labels"] if label["name"] == "check"]
+        if result["fullName"] == "wimmelgate.catalogue.coverage":
+            continue
+        assert checks and result["name"].startswith(f"{checks[0]} · "), result["name"]
+        titled.append(checks[0])
+    assert sorted(titled) == sorted(c["id"] for c in sandbox_go_run.summary["checks"])

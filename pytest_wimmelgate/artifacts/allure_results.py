@@ -1,0 +1,159 @@
+"""What the Allure results of a gate run say about each check, beyond what allure-pytest writes.
+
+Two moments:
+
+- when a result is written (`shape_result`, called by the redacting logger on every process): the check is
+  titled ``"SG-3 · <catalogue title>"`` (with the pytest parameter id where a check repeats), and a failed check
+  is ``failed`` whatever exception carried it (allure-pytest calls non-assertion exceptions ``broken``), its
+  message prefixed by its category so Allure files it there;
+- once on the controller (`finalise`), when every fact of the run is known: the epic labels keep only the
+  gates that ran, waived checks carry their waiver (reason and expiry), and checks whose titles would collide
+  get their test's name appended.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_wimmelgate.catalogue.checks import check_by_id
+from pytest_wimmelgate.config.secrets import SecretSet
+from pytest_wimmelgate.errors import Category
+
+CHECK_LABEL = "check"
+SEPARATOR = " · "
+EXCEPTION_PREFIX = re.compile(r"^(?P<type>[A-Za-z_][\w.]*): (?P<text>.*)$", re.S)
+VARIANT = re.compile(r"\[(?P<variant>.+)\]$")
+FAILED_STATUSES = ("failed", "broken")
+
+
+@dataclass(frozen=True)
+class WaiverFacts:
+    """A waiver as the report shows it."""
+
+    reason: str
+    until: str | None = None
+
+    @property
+    def text(self) -> str:
+        return f"waived until {self.until}: {self.reason}" if self.until else f"waived (no expiry): {self.reason}"
+
+
+def check_of(result: Mapping[str, Any]) -> str | None:
+    """The check id of a result (its ``check`` label), if any."""
+    return next((str(label["value"]) for label in result.get("labels", []) if label.get("name") == CHECK_LABEL), None)
+
+
+def check_title(check_id: str, test_name: str = "") -> str:
+    """``"SG-3 · database blocked → /readiness 503 …"``; a parametrised test adds its parameter id."""
+    check = check_by_id(check_id)
+    title = f"{check_id}{SEPARATOR}{check.title}" if check else check_id
+    match = VARIANT.search(test_name)
+    variant = match["variant"] if match else None
+    return f"{title} [{variant}]" if variant and variant != check_id else title
+
+
+def categorised(message: str) -> str:
+    """A failure message led by its ``[category]`` (the one `core.outcomes.classify` gives the verdict)."""
+    if any(f"[{category}]" in message for category in Category):
+        match = EXCEPTION_PREFIX.match(message)
+        return match["text"] if match and match["text"].startswith("[") else message
+    match = EXCEPTION_PREFIX.match(message)
+    if match is None:
+        return f"[{Category.PRODUCT}] {message}"
+    name = match["type"].rsplit(".", 1)[-1]
+    category = Category.CONFIG if name == "ConfigError" else Category.PRODUCT
+    return f"[{category}] {name}: {match['text']}"
+
+
+def shape_result(data: dict[str, Any]) -> dict[str, Any]:
+    """Title and status of one test result (``*-result.json``) as it is written."""
+    check_id = check_of(data)
+    if check_id:
+        data["name"] = check_title(check_id, str(data.get("name", "")))
+    details = data.get("statusDetails") or {}
+    if data.get("status") in FAILED_STATUSES:
+        data["status"] = "failed"
+        details["message"] = categorised(str(details.get("message") or "failed"))
+        data["statusDetails"] = details
+    elif details.get("message"):
+        details["message"] = short_exception_name(str(details["message"]))
+    return data
+
+
+def short_exception_name(message: str) -> str:
+    """``pytest_wimmelgate.errors.NotConfigured: …`` → ``NotConfigured: …``."""
+    match = EXCEPTION_PREFIX.match(message)
+    return f"{match['type'].rsplit('.', 1)[-1]}: {match['text']}" if match and "." in match["type"] else message
+
+
+def finalise(
+    results_dir: Path,
+    *,
+    gates: Sequence[str],
+    waivers: Mapping[str, WaiverFacts],
+    secrets: SecretSet,
+) -> int:
+    """Rewrite the run's ``*-result.json`` with the run's facts; the number of results changed."""
+    loaded: list[tuple[Path, dict[str, Any]]] = []
+    for path in sorted(results_dir.glob("*-result.json")):
+        try:
+            loaded.append((path, json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            continue
+    collisions = _colliding_names(data for _, data in loaded)
+    changed = 0
+    for path, data in loaded:
+        before = json.dumps(data, sort_keys=True)
+        _keep_gates_that_ran(data, gates)
+        check_id = check_of(data)
+        if check_id and check_id in waivers:
+            _carry_waiver(data, waivers[check_id])
+        if data.get("name") in collisions:
+            data["name"] = f"{data['name']} ({str(data.get('fullName', '')).rsplit('#', 1)[-1].rsplit('.', 1)[-1]})"
+        if json.dumps(data, sort_keys=True) != before:
+            tmp = path.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps(secrets.redact_tree(data), ensure_ascii=False), encoding="utf-8")
+            tmp.replace(path)
+            changed += 1
+    return changed
+
+
+def _keep_gates_that_ran(data: dict[str, Any], gates: Sequence[str]) -> None:
+    labels = data.get("labels", [])
+    epics = [label for label in labels if label.get("name") == "epic"]
+    ran = [label for label in epics if label.get("value") in gates]
+    if ran and len(ran) != len(epics):
+        data["labels"] = [label for label in labels if label.get("name") != "epic" or label in ran]
+
+
+def _carry_waiver(data: dict[str, Any], waiver: WaiverFacts) -> None:
+    parameters = [p for p in data.get("parameters", []) if p.get("name") not in ("waiver", "waiver until")]
+    parameters += [
+        {"name": "waiver", "value": waiver.reason},
+        {"name": "waiver until", "value": waiver.until or "no expiry"},
+    ]
+    data["parameters"] = parameters
+    labels = data.setdefault("labels", [])
+    if {"name": "tag", "value": "waived"} not in labels:
+        labels.append({"name": "tag", "value": "waived"})
+    description = str(data.get("description") or "")
+    if not description.startswith("waived"):
+        data["description"] = f"{waiver.text} (environment file waiver)\n\n{description}".strip()
+    details = data.setdefault("statusDetails", {})
+    message = str(details.get("message") or "")
+    if not message.startswith("waived"):
+        details["message"] = waiver.text + (f" — {message}" if message else "")
+
+
+def _colliding_names(results: Any) -> set[str]:
+    """Titles shared by results of different tests (the same test run twice keeps its title)."""
+    tests_by_name: dict[str, set[str]] = {}
+    for data in results:
+        if check_of(data):
+            tests_by_name.setdefault(str(data.get("name")), set()).add(str(data.get("fullName")))
+    return {name for name, tests in tests_by_name.items() if len(tests) > 1}

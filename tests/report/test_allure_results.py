@@ -1,0 +1,155 @@
+"""The Allure results a gate run leaves: titled by check id, failed is failed, gates that ran, waivers shown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_wimmelgate.artifacts import allure_results
+from pytest_wimmelgate.config.secrets import SecretSet
+
+CHECKS_OF_EVERY_KIND = """
+import pytest
+from pytest_wimmelgate.errors import Category, CheckFailed, NotConfigured
+
+@pytest.mark.check("SG-1")
+def test_health():
+    pass
+
+@pytest.mark.check("SG-2")
+def test_readiness():
+    raise CheckFailed(Category.INFRASTRUCTURE, "GET /readiness: connection refused")
+
+@pytest.mark.check("SG-4")
+def test_auth():
+    {}["token"]
+
+@pytest.mark.check("SG-5")
+@pytest.mark.parametrize("storage", ["s3", "local"])
+def test_messages(storage):
+    pass
+
+@pytest.mark.check("SG-6")
+def test_upload_small():
+    pass
+
+@pytest.mark.check("SG-6")
+def test_upload_large():
+    pass
+
+@pytest.mark.check("SG-10")
+def test_dashboards():
+    raise NotConfigured("grafana.url")
+"""
+
+ENV = """
+name: testenv
+protected: false
+waivers:
+  - {id: SG-10, reason: "no Grafana in this lab", until: "2099-12-31"}
+"""
+
+
+@pytest.fixture
+def results(pytester: pytest.Pytester) -> dict[str, dict[str, Any]]:
+    """The result files of one inner staging gate run, by title."""
+    pytester.makefile(".yaml", env=ENV)
+    pytester.makepyfile(test_checks=CHECKS_OF_EVERY_KIND)
+    outcome = pytester.runpytest(
+        "-p", "no:cacheprovider", "--wg-env", "env.yaml", "--wg-release-dir", "rel", "-m", "staging_gate"
+    )
+    assert outcome.ret == 1
+    [run_dir] = (pytester.path / "rel").glob("*/*/*")
+    found: dict[str, dict[str, Any]] = {}
+    for path in (run_dir / "allure-results").glob("*-result.json"):
+        data = json.loads(path.read_text())
+        found[data["name"]] = data
+    return found
+
+
+def labels(result: dict[str, Any], name: str) -> list[str]:
+    return [label["value"] for label in result["labels"] if label["name"] == name]
+
+
+def test_every_check_is_titled_by_its_id_and_catalogue_title(results: dict[str, dict[str, Any]]) -> None:
+    titles = sorted(name for name in results if not name.startswith("Catalogue coverage"))
+    assert titles == [
+        "SG-1 · /health 200 with the expected version and commit",
+        "SG-10 · Grafana dashboards load",
+        "SG-2 · /readiness 200",
+        "SG-4 · auth: login, wrong password 401, no token 401, rate limit 429",
+        "SG-5 · messaging: send, read back, delete [local]",
+        "SG-5 · messaging: send, read back, delete [s3]",
+        "SG-6 · upload: upload, download identical bytes, delete (test_upload_large)",
+        "SG-6 · upload: upload, download identical bytes, delete (test_upload_small)",
+    ]
+    for name, result in results.items():
+        if not name.startswith("Catalogue coverage"):
+            assert name.startswith(labels(result, "check")[0] + " · ")
+
+
+def test_a_failure_is_failed_with_its_category_whatever_exception_carried_it(
+    results: dict[str, dict[str, Any]],
+) -> None:
+    assert {r["status"] for r in results.values()} <= {"passed", "failed", "skipped"}, "nothing is broken"
+    readiness = results["SG-2 · /readiness 200"]
+    assert readiness["status"] == "failed"
+    assert readiness["statusDetails"]["message"] == "[infrastructure unreachable] GET /readiness: connection refused"
+    auth = results["SG-4 · auth: login, wrong password 401, no token 401, rate limit 429"]
+    assert auth["status"] == "failed"
+    assert auth["statusDetails"]["message"] == "[product defect] KeyError: 'token'"
+
+
+def test_only_the_gates_that_ran_are_epics(results: dict[str, dict[str, Any]]) -> None:
+    health = results["SG-1 · /health 200 with the expected version and commit"]
+    assert labels(health, "epic") == ["staging_gate"], "SG-1 belongs to prod_smoke too, which did not run"
+    assert all(
+        "prod_smoke" not in labels(r, "epic") and "post_deploy" not in labels(r, "epic") for r in results.values()
+    )
+
+
+def test_a_waived_check_carries_its_waiver_reason_and_expiry(results: dict[str, dict[str, Any]]) -> None:
+    waived = results["SG-10 · Grafana dashboards load"]
+    assert waived["status"] == "skipped"
+    parameters = {p["name"]: p["value"] for p in waived["parameters"]}
+    assert parameters == {"waiver": "no Grafana in this lab", "waiver until": "2099-12-31"}
+    assert "waived" in labels(waived, "tag")
+    message = waived["statusDetails"]["message"]
+    assert message == "waived until 2099-12-31: no Grafana in this lab — NotConfigured: not configured: grafana.url"
+    assert waived["description"].startswith("waived until 2099-12-31: no Grafana in this lab")
+
+
+def test_the_runbook_links_point_at_the_page_rendered_next_to_the_report(results: dict[str, dict[str, Any]]) -> None:
+    links = results["SG-2 · /readiness 200"]["links"]
+    assert links == [{"type": "link", "url": "runbook.html#22-staging-gate-t-12h", "name": "Runbook §2.2"}]
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("pytest_wimmelgate.errors.CheckFailed: [SLO violated] p95 612 ms", "[SLO violated] p95 612 ms"),
+        ("AssertionError: assert 503 == 200", "[product defect] AssertionError: assert 503 == 200"),
+        ("pytest_wimmelgate.errors.ConfigError: env.yaml: x: y", "[configuration missing] ConfigError: env.yaml: x: y"),
+        ("requests.exceptions.ReadTimeout: read timed out", "[product defect] ReadTimeout: read timed out"),
+        ("something odd", "[product defect] something odd"),
+    ],
+)
+def test_messages_are_led_by_their_category(message: str, expected: str) -> None:
+    assert allure_results.categorised(message) == expected
+
+
+def test_finalise_keeps_titles_of_reruns_and_is_repeatable(tmp_path: Path) -> None:
+    base = {"labels": [{"name": "check", "value": "SG-2"}, {"name": "epic", "value": "staging_gate"}]}
+    for index in range(2):
+        result = {**base, "name": "SG-2 · /readiness 200", "fullName": "suites.test_health#test_readiness"}
+        (tmp_path / f"{index}-result.json").write_text(json.dumps(result))
+    waivers = {"SG-2": allure_results.WaiverFacts("shadow mode", None)}
+    assert allure_results.finalise(tmp_path, gates=["staging_gate"], waivers=waivers, secrets=SecretSet()) == 2
+    assert allure_results.finalise(tmp_path, gates=["staging_gate"], waivers=waivers, secrets=SecretSet()) == 0
+    for path in tmp_path.glob("*-result.json"):
+        data = json.loads(path.read_text())
+        assert data["name"] == "SG-2 · /readiness 200", "the same test run twice keeps its title"
+        assert [p["value"] for p in data["parameters"]] == ["shadow mode", "no expiry"]
