@@ -125,7 +125,7 @@ class ContractClient:
             step=name,
             request=f"{step.method} {request.url}",
             request_headers=shown_headers(request.headers, self.secrets),
-            request_body=request.preview,
+            request_body=self.secrets.redact(request.preview) if request.preview else request.preview,
             expected=list(wanted) if wanted is not None else None,
             at=now_iso(),
         )
@@ -149,10 +149,11 @@ class ContractClient:
             raise ProbeError(error.category, error.reason, exchange.to_json()) from None
         body = _json_or_none(answer)
         learn_secrets(self.secrets, answer.headers, body)
+        self._learn_captured_secrets(step, answer, body)
         exchange.status = answer.status
         exchange.elapsed_ms = round(answer.elapsed_s * 1000, 1)
         exchange.answer_headers = shown_headers(_interesting(answer.headers), self.secrets)
-        exchange.answer_body = preview(answer.body)
+        exchange.answer_body = self._shown_body(answer)
         self.transcript.add(exchange)
         if wanted is not None and answer.status not in wanted:
             raise _status_error(step, request.url, answer, wanted, exchange)
@@ -201,6 +202,20 @@ class ContractClient:
                 exchange.captures[capture.name] = value if isinstance(value, (str, int, float)) else json_preview(value)
             found[capture.name] = value
         return found
+
+    def _learn_captured_secrets(self, step: Step, answer: HttpAnswer, body: Any) -> None:
+        """Secret captures join the secret set before anything of the answer is recorded."""
+        for capture in step.captures:
+            if capture.secret or capture.name in self.session_names():
+                value = _capture_value(capture, answer, body)
+                if value not in (None, ""):
+                    self.secrets.add(*_texts(value))
+
+    def _shown_body(self, answer: HttpAnswer) -> str | None:
+        content_type = next((v for k, v in answer.headers.items() if k.lower() == "content-type"), "")
+        textual = not content_type or any(t in content_type for t in ("json", "text/", "xml", "javascript"))
+        shown = preview(answer.body, binary=not textual)
+        return self.secrets.redact(shown) if shown else shown
 
     def session_names(self) -> set[str]:
         """Captured names the session headers carry: tokens, secret by definition."""

@@ -51,9 +51,10 @@ def _parsed_at_start(config: pytest.Config) -> Any:
     """The backend settings the run parsed at start (``wg_settings``), when it did."""
     from pytest_wimmelgate.plugin import STATE_KEY
 
-    run_settings = getattr(config.stash.get(STATE_KEY, None), "settings", None)
-    has = getattr(run_settings, "has", None)
-    return run_settings.get("backend") if has is not None and has("backend") else None
+    run_settings: Any = getattr(config.stash.get(STATE_KEY, None), "settings", None)
+    if run_settings is None or not hasattr(run_settings, "has") or not run_settings.has("backend"):
+        return None
+    return run_settings.get("backend")
 
 
 def smoke_account(env: Environment) -> Account | None:
@@ -167,6 +168,26 @@ class ContractRun:
         self.notes: list[str] = []
         self.smoke_used = False
         self.sweep_lines: list[str] = []
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Parse the backend section before any check runs (exit 4 on a mistake); its secrets join the set."""
+        from pytest_wimmelgate.core import selection
+        from pytest_wimmelgate.errors import WimmelgateError
+        from pytest_wimmelgate.plugin import STATE_KEY
+
+        state = self.config.stash.get(STATE_KEY, None)
+        if getattr(state, "context", None) is None:
+            return  # not a gate run
+        checks = selection.selected_checks(self.config.option.markexpr or "")
+        env = state.env  # type: ignore[union-attr]
+        if "backend" not in selection.sections_used(checks) or not env.has("backend"):
+            return
+        try:
+            settings = load_backend_settings(self.config, env)
+            state.secrets.add(*startup_secrets(env.get("backend"), settings))  # type: ignore[union-attr]
+        except WimmelgateError as error:
+            raise pytest.UsageError(str(error)) from None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:

@@ -62,4 +62,3 @@ def sweep(
         if r.problem and "listing failed" in r.problem
     )
     return results, leftovers + ended
-
