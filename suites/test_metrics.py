@@ -2,56 +2,110 @@
 
 Values come from Prometheus (``metrics.prometheus_url``) or, where none is configured,
 from active sampling of the backend; the report says which. With ``--wg-watch 30m`` each
-objective is re-measured every interval and the check stops at the first breach.
+objective is re-measured every interval and prints one line per round; a post-deploy
+objective stops at its first breach, and the first breach of a rollback trigger ends
+every watch of the run at once. The run's own faults (SG-3 …) never count against it.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
 import pytest
 
 from pytest_wimmelgate.config.environment import Environment
+from pytest_wimmelgate.config.secrets import SecretSet
 from pytest_wimmelgate.core import options
 from pytest_wimmelgate.core.evidence import Evidence
-from pytest_wimmelgate.errors import CheckFailed, NotConfigured
+from pytest_wimmelgate.core.run import RunContext
+from pytest_wimmelgate.errors import CheckFailed, NotConfigured, WimmelgateError
 from pytest_wimmelgate.metrics import gate as metric_gate
-from pytest_wimmelgate.metrics import watch
+from pytest_wimmelgate.metrics import progress, watch
+from pytest_wimmelgate.metrics.fault_window import RunFaults
+from pytest_wimmelgate.metrics.sampled_requests import sampled_requests
+from pytest_wimmelgate.metrics.shared import watch_once
+from pytest_wimmelgate.metrics.stopping import WatchStop
 from pytest_wimmelgate.metrics.watch import WatchResult
 
 Watched = dict[str, dict[str, WatchResult]]
 
 
 @pytest.fixture(scope="session")
-def metric_source(wg_env: Environment) -> metric_gate.MetricSource:
-    """Prometheus, or active sampling of the backend when no Prometheus is configured."""
-    return metric_gate.source_for(wg_env)
+def metric_settings(wg_env: Environment, pytestconfig: pytest.Config) -> metric_gate.MetricSettings:
+    """The ``metrics`` section with ``--wg-watch``/``--wg-watch-interval`` laid over it."""
+    settings = metric_gate.parse_metrics(wg_env.get("metrics"), wg_env.source)
+    values = [options.resolve(pytestconfig, dest, dict(os.environ)) for dest in ("wg_watch", "wg_watch_interval")]
+    (duration, origin), (interval, _) = values
+    return metric_gate.apply_watch_options(settings, duration, interval, origin if origin != "default" else "")
 
 
 @pytest.fixture(scope="session")
-def watch_settings(wg_env: Environment, pytestconfig: pytest.Config) -> metric_gate.WatchSettings:
-    """The environment's ``metrics.watch``, overridden by ``--wg-watch``/``--wg-watch-interval``."""
-    import os
+def metric_source(
+    wg_env: Environment, wg_run: RunContext, metric_settings: metric_gate.MetricSettings
+) -> metric_gate.MetricSource:
+    """Prometheus, or active sampling of the backend when no Prometheus is configured."""
+    plan = None
+    if not metric_settings.prometheus_url:
+        plan = sampled_requests(
+            str(wg_env.get("backend.base_url")),
+            wg_env.get("backend.paths", {}) or {},
+            run_id=wg_run.run_id,
+            smoke_account=_smoke_account(wg_env),
+        )
+    return metric_gate.MetricSource(metric_settings, plan, RunFaults.of_run(Path(wg_run.run_dir)))
 
-    mapping = dict(wg_env.get("metrics.watch", {}) or {})
-    for dest, key in (("wg_watch", "duration"), ("wg_watch_interval", "interval")):
-        value, _ = options.resolve(pytestconfig, dest, dict(os.environ))
-        if value:
-            mapping[key] = value
-    return metric_gate.WatchSettings.from_mapping(mapping, wg_env.source)
+
+def _smoke_account(env: Environment) -> tuple[str, str] | None:
+    try:
+        username, password = env.get("smoke_account.username"), env.get("smoke_account.password")
+    except WimmelgateError:
+        return None
+    return (str(username), str(password)) if username and password else None
+
+
+@pytest.fixture(scope="session")
+def watch_output(pytestconfig: pytest.Config, wg_secrets: SecretSet) -> Iterator[Callable[[str], None]]:
+    """Writes live watch lines to the terminal, past pytest's capture (also on xdist workers)."""
+    fd = progress.terminal_fd(pytestconfig)
+    yield progress.FdLines(fd, wg_secrets.redact)
+    os.close(fd)
 
 
 @pytest.fixture(scope="session")
 def watched(
-    wg_env: Environment, metric_source: metric_gate.MetricSource, watch_settings: metric_gate.WatchSettings
+    metric_settings: metric_gate.MetricSettings,
+    metric_source: metric_gate.MetricSource,
+    wg_run: RunContext,
+    wg_secrets: SecretSet,
+    watch_output: Callable[[str], None],
 ) -> Watched:
-    """Each metric group measured once per session, every objective in parallel."""
-    cache: dict[str, dict[str, WatchResult]] = {}
+    """Each metric group measured once per run (shared by xdist workers), every objective in parallel."""
+    run_dir = Path(wg_run.run_dir)
+    stop = WatchStop(run_dir)
+    settings = metric_settings.watch
+
+    def measure(group: str) -> dict[str, WatchResult]:
+        targets = metric_settings.group(group)
+        observer = None
+        if settings.duration_s > 0:
+            labels = {oid: o.sli.label for oid, o in targets.items()}
+            observer = progress.ProgressLines(watch_output, settings, labels)
+        return metric_gate.watch_group(
+            targets,
+            metric_source.measure,
+            settings,
+            stop=stop,
+            observer=observer,
+            rollback_triggers=group == "triggers",
+            announce=watch_output,
+        )
 
     class Groups(dict[str, dict[str, WatchResult]]):
         def __missing__(self, group: str) -> dict[str, WatchResult]:
-            targets = metric_gate.objectives(wg_env, group)
-            cache[group] = metric_gate.watch_all(targets, metric_source.measure, watch_settings)
-            self[group] = cache[group]
-            return cache[group]
+            self[group] = watch_once(run_dir, group, lambda: measure(group), redact=wg_secrets.redact)
+            return self[group]
 
     return Groups()
 
@@ -64,7 +118,10 @@ def _judge(check_id: str, group: str, watched: Watched, source: metric_gate.Metr
     evidence.parameter("measured by", source.mode)
     evidence.json(f"{check_id} measurements", result.evidence())
     evidence.text(f"{check_id} table", result.table())
-    watch.raise_for(result)
+    try:
+        watch.raise_for(result)
+    except watch.WatchStopped as stopped:
+        pytest.skip(str(stopped))
 
 
 @pytest.mark.check("PD-1")

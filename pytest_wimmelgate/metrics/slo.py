@@ -31,9 +31,11 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as fields_of
 from datetime import datetime
 from typing import Any
 
+from pytest_wimmelgate.config import fields
 from pytest_wimmelgate.errors import Category, CheckFailed, ConfigError, ProbeError
 
 PASS = "pass"
@@ -192,6 +194,20 @@ class Evaluation:
     def passed(self) -> bool:
         return self.verdict == PASS
 
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready data (`from_dict` reads them back)."""
+        data = {f.name: getattr(self, f.name) for f in fields_of(self)}
+        data["category"] = str(self.category) if self.category else None
+        data["raw"] = dict(self.raw) if self.raw is not None else None
+        data["extra"] = dict(self.extra)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Evaluation:
+        values = dict(data)
+        values["category"] = Category(values["category"]) if values.get("category") else None
+        return cls(**values)
+
     def evidence(self) -> dict[str, Any]:
         return {
             "objective": self.objective_id,
@@ -221,17 +237,24 @@ def judge(
     query: str | None = None,
     raw: Mapping[str, Any] | None = None,
     evaluated_at: float | None = None,
+    observed: str | None = None,
+    where: str | None = None,
+    note: str = "",
 ) -> Evaluation:
     """The verdict for measured ``values`` (one per series) — no I/O.
 
     Several series: NaN/Inf ones are ignored and the worst finite value decides (the
     largest for ``<``/``<=``, the smallest for ``>``/``>=``). No finite value: no data.
-    Also used for values that did not come from Prometheus (the active sampler).
+    Also used for values that did not come from Prometheus (the active sampler): then
+    ``observed`` says what was measured instead of ``over <window>`` and ``where`` names
+    the measurement instead of the query. ``note`` is appended to the reason.
     """
     query = objective.query if query is None else query
     finite = [v for v in values if math.isfinite(v)]
     label, unit = objective.sli.label, _unit(objective.sli.unit)
-    where = f"(query {query} at {endpoint})"
+    observed = f"over {objective.window}" if observed is None else observed
+    where = f"(query {query} at {endpoint})" if where is None else f"({where})"
+    tail = f"; {note}" if note else ""
     common: dict[str, Any] = dict(
         objective_id=objective.id,
         sli=objective.sli.name,
@@ -251,21 +274,21 @@ def judge(
             why = f"result is {shown}, e.g. no traffic in the window"
         else:
             why = "empty result"
-        reason = f"{label}: no data over {objective.window} ({why}) {where}"
+        reason = f"{label}: no data {observed} ({why}) {where}{tail}"
         return Evaluation(verdict=NO_DATA, value=None, reason=reason, **common)
     lower_is_better = objective.comparison in ("<", "<=")
     value = max(finite) if lower_is_better else min(finite)
     relation = ">" if value > objective.limit else "<" if value < objective.limit else "="
     ok = objective.holds(value)
-    note = ""
+    series = ""
     if len(values) > 1:
-        note = f", worst of {len(values)} series"
+        series = f", worst of {len(values)} series"
         if len(finite) < len(values):
-            note += f" ({len(values) - len(finite)} without data)"
+            series += f" ({len(values) - len(finite)} without data)"
     must = "" if ok or relation != "=" else f", must be {objective.comparison} limit"
     reason = (
         f"{label} {_num(value)}{unit} {relation} limit {_num(objective.limit)}{unit}"
-        f" over {objective.window}{note}{must} {where}"
+        f" {observed}{series}{must} {where}{tail}"
     )
     return Evaluation(verdict=PASS if ok else FAIL, value=value, reason=reason, **common)
 
@@ -276,8 +299,13 @@ def evaluate(
     *,
     timeout: float = 5.0,
     now: float | datetime | None = None,
+    observed: str | None = None,
+    note: str = "",
 ) -> Evaluation:
     """Run the objective's query at ``now`` (default: Prometheus's clock) and judge it.
+
+    ``observed`` and ``note`` go into the reason (see `judge`), e.g. when ``now`` is the
+    start of this run's first fault rather than the present.
 
     Never raises for an unreachable Prometheus or a rejected query: those come back as
     verdict ``error`` with their category; `raise_for` turns any non-pass into a failure.
@@ -311,6 +339,8 @@ def evaluate(
         query=query,
         raw=result.raw,
         evaluated_at=at,
+        observed=observed,
+        note=note,
     )
     if result.warnings:
         evaluation = replace(evaluation, extra={"warnings": list(result.warnings)})
@@ -404,23 +434,21 @@ def objectives_from_mapping(
         comparison = entry.get("comparison")
         if comparison not in COMPARISONS:
             raise ConfigError(source, f"{here}.comparison", f"one of {', '.join(COMPARISONS)}")
-        limit = entry.get("limit")
-        if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not math.isfinite(limit):
+        limit = fields.as_number(entry.get("limit"))
+        if limit is None:
             raise ConfigError(source, f"{here}.limit", "a finite number")
         window = entry.get("window", DEFAULT_WINDOW)
         try:
-            if parse_duration(window) <= 0:
+            if not isinstance(window, str) or parse_duration(window.strip()) <= 0:
                 raise ValueError("zero window")
         except ValueError:
             raise ConfigError(source, f"{here}.window", "a positive Prometheus duration such as 30s, 5m, 1h") from None
-        objectives.append(Objective(str(oid), sli, str(comparison), float(limit), window))
+        objectives.append(Objective(str(oid), sli, str(comparison), float(limit), window.strip()))
     return objectives
 
 
 def _no_unknown_keys(entry: Mapping[str, Any], allowed: set[str], source: str, here: str) -> None:
-    unknown = sorted(str(k) for k in entry if k not in allowed)
-    if unknown:
-        raise ConfigError(source, f"{here}.{unknown[0]}", f"unknown key; allowed: {', '.join(sorted(allowed))}")
+    fields.check_keys(entry, sorted(allowed), source, here)
 
 
 def _opt_str(entry: Mapping[str, Any], key: str, source: str, here: str) -> str | None:

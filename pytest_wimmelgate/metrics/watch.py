@@ -8,6 +8,9 @@ at the first count beyond its limit with that measurement's reason. It also ends
 when an objective never produced a single conclusive measurement (fail closed). Every
 measurement is kept, so the whole series can be attached as evidence.
 
+A `WatchStop` ends the loop from outside (another trigger breached, Ctrl-C): the watch
+then ends ``stopped`` with what it measured so far, never ``pass``.
+
 The clock and sleep are injectable: they are the loop's own time source, so tests drive
 a 30-minute watch in microseconds without mocking the thing being measured.
 """
@@ -16,12 +19,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pytest_wimmelgate.errors import Category, CheckFailed, ConfigError, WimmelgateError
 from pytest_wimmelgate.metrics.slo import ERROR, FAIL, NO_DATA, PASS, Evaluation, Objective
+from pytest_wimmelgate.metrics.stopping import WatchStop
+
+#: a watch ended from outside before its duration was up (not a verdict of an objective)
+STOPPED = "stopped"
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,8 @@ class Measurement:
     round: int
     at_s: float
     evaluation: Evaluation
+    #: wall-clock time of the round's start (epoch seconds)
+    wall_s: float = 0.0
 
     @property
     def objective_id(self) -> str:
@@ -55,7 +65,7 @@ class _Tally:
 
 @dataclass(frozen=True)
 class WatchResult:
-    """Verdict of a watch (``pass`` | ``fail`` | ``no data`` | ``error``) and its series."""
+    """Verdict of a watch (``pass`` | ``fail`` | ``no data`` | ``error`` | ``stopped``) and its series."""
 
     verdict: str
     reason: str
@@ -70,6 +80,13 @@ class WatchResult:
     @property
     def passed(self) -> bool:
         return self.verdict == PASS
+
+    @property
+    def breach(self) -> Measurement | None:
+        """The measurement that ended the watch red (a fail beyond the limit), if any."""
+        if self.verdict != FAIL or not self.stopped_early or not self.measurements:
+            return None
+        return self.measurements[-1]
 
     def table(self) -> str:
         """The measurements as a fixed-width text table (an Allure attachment)."""
@@ -90,9 +107,51 @@ class WatchResult:
             "limits": dict(self.limits),
             "counts": {k: dict(v) for k, v in self.counts.items()},
             "measurements": [
-                {"round": m.round, "at_s": round(m.at_s, 3), **m.evaluation.evidence()} for m in self.measurements
+                {"round": m.round, "at_s": round(m.at_s, 3), "at": iso_time(m.wall_s), **m.evaluation.evidence()}
+                for m in self.measurements
             ],
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, as JSON-ready data (`from_dict` reads it back in another process)."""
+        return {
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "rounds": self.rounds,
+            "elapsed_s": self.elapsed_s,
+            "stopped_early": self.stopped_early,
+            "counts": self.counts,
+            "category": str(self.category) if self.category else None,
+            "limits": self.limits,
+            "measurements": [
+                {"round": m.round, "at_s": m.at_s, "wall_s": m.wall_s, "evaluation": m.evaluation.to_dict()}
+                for m in self.measurements
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> WatchResult:
+        return cls(
+            verdict=str(data["verdict"]),
+            reason=str(data["reason"]),
+            measurements=tuple(
+                Measurement(
+                    int(m["round"]), float(m["at_s"]), Evaluation.from_dict(m["evaluation"]), float(m["wall_s"])
+                )
+                for m in data["measurements"]
+            ),
+            rounds=int(data["rounds"]),
+            elapsed_s=float(data["elapsed_s"]),
+            stopped_early=bool(data["stopped_early"]),
+            counts={k: dict(v) for k, v in dict(data["counts"]).items()},
+            category=Category(data["category"]) if data.get("category") else None,
+            limits=dict(data["limits"]),
+        )
+
+
+def iso_time(epoch_s: float) -> str:
+    """``2026-12-02T17:30:41Z``."""
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def watch(
@@ -105,8 +164,10 @@ def watch(
     inconclusive_limit: int = 0,
     consecutive_error_limit: int = 4,
     clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     observer: Callable[[Measurement], None] | None = None,
+    stop: WatchStop | None = None,
+    wall_clock: Callable[[], float] = time.time,
 ) -> WatchResult:
     """Measure every objective each ``interval_s`` for ``duration_s``; stop at a breach.
 
@@ -115,7 +176,8 @@ def watch(
     ``measure`` normally is ``lambda o: slo.evaluate(o, url, timeout=...)``; a
     `WimmelgateError` it raises is recorded as a measurement of its category (SLO → fail,
     no data → no data, anything else → error). ``observer`` sees each measurement as it
-    happens (live logging).
+    happens (live progress). ``stop`` ends the watch between measurements and wakes
+    it from its sleep (default sleep: ``stop.wait``, else `time.sleep`).
     """
     if interval_s <= 0:
         raise ValueError("interval_s must be positive")
@@ -148,25 +210,40 @@ def watch(
         )
 
     start = clock()
+    wall_start = wall_clock()
     tallies = {o.id: _Tally() for o in objectives}
     measurements: list[Measurement] = []
     rounds = 0
     last_tick = 0
-    stop: tuple[str, str, Category] | None = None
+    stop_at: tuple[str, str, Category] | None = None
+    stopped_by: str | None = None
 
-    while stop is None:
+    def pause(seconds: float) -> str | None:
+        if sleep is not None:
+            sleep(seconds)
+            return stop.reason() if stop is not None else None
+        if stop is not None:
+            return stop.wait(seconds)
+        time.sleep(seconds)
+        return None
+
+    while stop_at is None:
+        stopped_by = stop.reason() if stop is not None else None
+        if stopped_by is not None:
+            break
         round_start = clock()
+        round_wall = wall_start + (round_start - start)
         for objective in objectives:
             evaluation = _measure_once(objective, measure)
-            m = Measurement(rounds, round_start - start, evaluation)
+            m = Measurement(rounds, round_start - start, evaluation, round_wall)
             measurements.append(m)
             if observer is not None:
                 observer(m)
-            stop = _count(tallies[objective.id], m, failure_limit, inconclusive_limit, consecutive_error_limit)
-            if stop is not None:
+            stop_at = _count(tallies[objective.id], m, failure_limit, inconclusive_limit, consecutive_error_limit)
+            if stop_at is not None:
                 break
         rounds += 1
-        if stop is not None:
+        if stop_at is not None:
             break
         # Rounds keep to the grid start + k·interval; ticks a slow round overran are skipped.
         now = clock()
@@ -175,8 +252,9 @@ def watch(
             break
         last_tick = ticks
         delay = start + ticks * interval_s - now
-        if delay > 0:
-            sleep(delay)
+        stopped_by = pause(delay) if delay > 0 else (stop.reason() if stop is not None else None)
+        if stopped_by is not None:
+            break
 
     elapsed = clock() - start
     counts = {oid: tally.as_dict() for oid, tally in tallies.items()}
@@ -187,9 +265,22 @@ def watch(
         counts=counts,
         limits=limits,
     )
-    if stop is not None:
-        verdict, reason, category = stop
+    if stop_at is not None:
+        verdict, reason, category = stop_at
         return WatchResult(verdict, reason, stopped_early=True, category=category, **common)
+    if stopped_by is not None:
+        ids = ", ".join(o.id for o in objectives)
+        held = (
+            "all within limits"
+            if all(t.failed + t.no_data + t.errors == 0 for t in tallies.values())
+            else ("none beyond its limits")
+        )
+        planned = int(duration_s / interval_s + 1e-9) + 1
+        reason = (
+            f"{ids}: watch stopped at t+{elapsed:.0f} s after {rounds} of {planned} rounds"
+            f" ({len(measurements)} measurement{'s' if len(measurements) != 1 else ''}, {held}): {stopped_by}"
+        )
+        return WatchResult(STOPPED, reason, stopped_early=True, **common)
 
     never = [oid for oid, tally in tallies.items() if tally.passed == 0 and tally.failed == 0]
     if never:
@@ -216,11 +307,18 @@ def watch(
     return WatchResult(PASS, reason, stopped_early=False, **common)
 
 
+class WatchStopped(WimmelgateError):
+    """The watch was ended from outside before it finished: neither passed nor failed."""
+
+
 def raise_for(result: WatchResult) -> None:
-    """Return on ``pass``; otherwise raise `CheckFailed` (SLO, no data, or the error's)."""
+    """Return on ``pass``; raise `WatchStopped` for ``stopped``; otherwise `CheckFailed`
+    (SLO, no data, or the error's category)."""
     __tracebackhide__ = True
     if result.verdict == PASS:
         return
+    if result.verdict == STOPPED:
+        raise WatchStopped(result.reason)
     category = result.category or {FAIL: Category.SLO, NO_DATA: Category.NO_DATA}.get(
         result.verdict, Category.INFRASTRUCTURE
     )
@@ -235,7 +333,7 @@ def _count(
     consecutive_error_limit: int,
 ) -> tuple[str, str, Category] | None:
     ev = m.evaluation
-    at = f"at t+{m.at_s:.0f} s (round {m.round + 1})"
+    at = f"at t+{m.at_s:.0f} s (round {m.round + 1}" + (f", {iso_time(m.wall_s)})" if m.wall_s else ")")
     if ev.verdict == ERROR:
         tally.errors += 1
         tally.consecutive_errors += 1
@@ -262,7 +360,7 @@ def _count(
         if tally.no_data > inconclusive_limit:
             return (
                 NO_DATA,
-                f"{ev.objective_id}: {tally.no_data} measurements without data >"
+                f"{ev.objective_id}: {tally.no_data} measurement{'s' if tally.no_data != 1 else ''} without data >"
                 f" inconclusive_limit {inconclusive_limit} {at}: {ev.reason}",
                 Category.NO_DATA,
             )

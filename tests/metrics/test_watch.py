@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from pytest_wimmelgate.errors import Category, CheckFailed, ProbeError
 from pytest_wimmelgate.metrics import slo, watch
+from pytest_wimmelgate.metrics.stopping import WatchStop
 
 LATENCY = slo.Objective("PD-1", slo.DEFAULT_SLIS["latency_p95_ms"], "<", 300, "5m")
 ERRORS = slo.Objective("PD-2", slo.DEFAULT_SLIS["error_rate_5xx_pct"], "<", 1, "5m")
@@ -47,6 +52,10 @@ def scripted(
     return measure
 
 
+#: 2026-11-28T19:00:00Z, the wall clock of the scripted watches
+WALL_START = 1795892400.0
+
+
 def run(clock: FakeClock, script: dict[str, list[float | Exception]], **kwargs: float) -> watch.WatchResult:
     objectives = [o for o in (LATENCY, ERRORS) if o.id in script]
     params: dict[str, float] = {"interval_s": 60, "duration_s": 300}
@@ -57,6 +66,7 @@ def run(clock: FakeClock, script: dict[str, list[float | Exception]], **kwargs: 
         scripted(clock, script, cost),
         clock=clock,
         sleep=clock.sleep,
+        wall_clock=lambda: WALL_START,
         **params,  # type: ignore[arg-type]
     )
 
@@ -82,7 +92,10 @@ def test_first_breach_stops_the_watch_with_its_reason() -> None:
     assert result.stopped_early
     assert result.rounds == 3
     assert len(result.measurements) == 5  # PD-2 of round 3 is never measured
-    assert result.reason.startswith("PD-1: breached at t+120 s (round 3): p95 latency 612.4 ms > limit 300 ms over 5m")
+    assert result.reason.startswith(
+        "PD-1: breached at t+120 s (round 3, 2026-11-28T19:02:00Z): p95 latency 612.4 ms > limit 300 ms over 5m"
+    )
+    assert result.breach is result.measurements[-1]
     assert result.reason.endswith("(1 failed > failure_limit 0)")
     with pytest.raises(CheckFailed) as info:
         watch.raise_for(result)
@@ -181,3 +194,54 @@ def test_no_objectives_is_no_go_and_bad_parameters_are_refused() -> None:
         params: dict[str, float] = {"interval_s": 1, "duration_s": 1, **bad}
         with pytest.raises(ValueError):
             watch.watch([LATENCY], lambda o: pytest.fail("never"), **params)  # type: ignore[arg-type]
+
+
+def test_a_stop_ends_the_watch_between_rounds_as_stopped_never_passed() -> None:
+    clock = FakeClock()
+    stop = WatchStop()
+    measured: list[str] = []
+
+    def measure(objective: slo.Objective) -> slo.Evaluation:
+        measured.append(objective.id)
+        if len(measured) == 2:
+            stop.set("rollback trigger RT-1 breached at 19:00:00Z")
+        return slo.judge(objective, [100.0], endpoint="scripted")
+
+    result = watch.watch([LATENCY], measure, interval_s=60, duration_s=300, clock=clock, sleep=clock.sleep, stop=stop)
+
+    assert result.verdict == watch.STOPPED
+    assert result.stopped_early and result.rounds == 2 and len(measured) == 2
+    assert result.reason == (
+        "PD-1: watch stopped at t+120 s after 2 of 6 rounds (2 measurements, all within limits):"
+        " rollback trigger RT-1 breached at 19:00:00Z"
+    )
+    with pytest.raises(watch.WatchStopped, match="watch stopped"):
+        watch.raise_for(result)
+
+
+def test_a_stop_wakes_a_sleeping_watch_at_once() -> None:
+    stop = WatchStop()
+    threading.Timer(0.2, stop.set, args=("Ctrl-C",)).start()
+    started = time.monotonic()
+    result = watch.watch(
+        [LATENCY], lambda o: slo.judge(o, [1.0], endpoint="x"), interval_s=3600, duration_s=7200, stop=stop
+    )
+    assert result.verdict == watch.STOPPED and result.rounds == 1
+    assert time.monotonic() - started < 60  # woken, not asleep for the hour
+
+
+def test_a_stop_set_everywhere_reaches_a_watch_of_another_process(tmp_path: Path) -> None:
+    mine, theirs = WatchStop(tmp_path, poll_s=0.01), WatchStop(tmp_path, poll_s=0.01)
+    assert theirs.reason() is None and theirs.wait(0.01) is None
+    mine.set_everywhere("rollback trigger RT-2 breached")
+    assert theirs.wait(5) == "rollback trigger RT-2 breached"
+    mine.set_everywhere("a second reason never replaces the first")
+    assert WatchStop(tmp_path).reason() == "rollback trigger RT-2 breached"
+
+
+def test_results_survive_the_trip_to_another_process() -> None:
+    down = ProbeError(Category.INFRASTRUCTURE, "timeout")
+    result = run(FakeClock(), {"PD-1": [120.0, down, 612.0]})
+    again = watch.WatchResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again == result
+    assert again.measurements[1].evaluation.category is Category.INFRASTRUCTURE
