@@ -1,9 +1,19 @@
-"""pytest-wimmelgate: pytest hooks and thin fixtures; the logic lives in plain modules."""
+"""pytest-wimmelgate: pytest hooks and thin fixtures; the logic lives in plain modules.
+
+Start-up happens in two steps. ``pytest_configure`` only registers markers and, for a
+gate run, takes the user's ``--junitxml``/``--alluredir`` away from pytest and
+allure-pytest (so nothing is written unredacted). ``pytest_sessionstart`` then does the
+work, once tests will run: options, environment, sandbox, run folder. Commands that run no
+test (``--help``, ``--markers``, ``--fixtures``, ``--co``, ``--setup-plan``) start nothing
+and write nothing.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,10 +24,11 @@ from pytest_wimmelgate.catalogue import checks as catalogue
 from pytest_wimmelgate.catalogue.marks import CatalogueMarks
 from pytest_wimmelgate.config.environment import Environment
 from pytest_wimmelgate.config.secrets import SecretSet
-from pytest_wimmelgate.core import options
+from pytest_wimmelgate.config.sections import RunSettings
+from pytest_wimmelgate.core import options, selection
 from pytest_wimmelgate.core.evidence import Evidence
 from pytest_wimmelgate.core.run import RunContext
-from pytest_wimmelgate.core.session import WORKER_KEY, GateSession
+from pytest_wimmelgate.core.session import USER_ALLURE_DIR, USER_JUNIT, WORKER_KEY, GateSession
 from pytest_wimmelgate.core.startup import GateStart, PassiveState
 from pytest_wimmelgate.errors import WimmelgateError
 
@@ -30,6 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
 
 
+# tryfirst: the junitxml and allure plugins read their output paths in their own
+# pytest_configure; a gate run must redirect them before that.
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     for gate in catalogue.GATES:
@@ -38,32 +51,69 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     config.addinivalue_line(
         "markers",
-        f"{catalogue.DESTRUCTIVE_MARKER}: blocks a dependency on purpose; never runs on a "
-        "protected environment without --wg-allow-destructive",
+        f"{catalogue.DESTRUCTIVE_MARKER}: blocks a dependency on purpose; runs only when -m selects its gate, "
+        "never on a protected environment without --wg-allow-destructive",
     )
     config.addinivalue_line(
         "markers", f"{catalogue.CHECK_MARKER}(id): ties a test to its catalogue check id, e.g. check('SG-3')"
     )
-    if config.option.help:
-        return
-    if config.option.collectonly:
-        config.pluginmanager.register(CatalogueMarks(), "wimmelgate-catalogue-marks")
+    if runs_no_test(config):
+        if config.option.collectonly or getattr(config.option, "setupplan", False):
+            config.pluginmanager.register(CatalogueMarks(), "wimmelgate-catalogue-marks")
         return
     workerinput = getattr(config, "workerinput", None)
-    if workerinput is None:
+    if workerinput is not None and WORKER_KEY in workerinput:
+        _start(config, lambda: GateStart.for_worker(config, json.loads(workerinput[WORKER_KEY])))
+        return
+    markexpr = config.option.markexpr or ""
+    if workerinput is None and selection.is_gate_run(markexpr, list(config.args), config.rootpath):
         options.check_rootdir_not_taken(config)
-    state: PassiveState | GateSession
+        _redirect_outputs(config)
+        config.pluginmanager.register(GateStarter(), "wimmelgate-starter")
+        return
+    config.stash[STATE_KEY] = PassiveState(config)
+
+
+def runs_no_test(config: pytest.Config) -> bool:
+    """``--help``, ``--version``, ``--markers``, ``--fixtures``, ``--fixtures-per-test``, ``--co``, ``--setup-plan``."""
+    option = config.option
+    return any(
+        getattr(option, name, False)
+        for name in ("help", "version", "markers", "showfixtures", "show_fixtures_per_test", "collectonly", "setupplan")
+    )
+
+
+def _redirect_outputs(config: pytest.Config) -> None:
+    """Point junitxml at a scratch file and keep the user's paths for redacted copies at the end."""
+    from pytest_wimmelgate.core.allure_seam import detach_user_alluredir
+
+    user_dir = detach_user_alluredir(config)
+    if user_dir:
+        config.stash[USER_ALLURE_DIR] = os.path.abspath(user_dir)
+    if config.option.xmlpath:
+        config.stash[USER_JUNIT] = os.path.abspath(config.option.xmlpath)
+    # junitxml creates the file's folder only when it writes, at the end of the session
+    config.option.xmlpath = str(Path(tempfile.gettempdir()) / f"wimmelgate-junit-{uuid.uuid4().hex}" / "junit.xml")
+
+
+class GateStarter:
+    """Starts a gate run on the controller once tests will run (before xdist starts its workers)."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if runs_no_test(session.config):  # --fixtures runs a session that runs no test
+            return
+        _start(session.config, lambda: GateStart.for_controller(session.config))
+
+
+def _start(config: pytest.Config, make: Any) -> None:
     try:
-        if workerinput is not None and WORKER_KEY in workerinput:
-            state = GateStart.for_worker(config, json.loads(workerinput[WORKER_KEY]))
-        else:
-            state = GateStart.for_controller(config)
+        state = make()
     except WimmelgateError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[STATE_KEY] = state
-    if isinstance(state, GateSession):
-        config.pluginmanager.register(state, SESSION_NAME)
-        config.add_cleanup(lambda: config.pluginmanager.unregister(state, SESSION_NAME))
+    config.pluginmanager.register(state, SESSION_NAME)
+    config.add_cleanup(lambda: config.pluginmanager.unregister(state, SESSION_NAME))
 
 
 def _state(config: pytest.Config) -> PassiveState | GateSession:
@@ -75,8 +125,14 @@ def _state(config: pytest.Config) -> PassiveState | GateSession:
 
 @pytest.fixture(scope="session")
 def wg_env(pytestconfig: pytest.Config) -> Environment:
-    """The selected environment file, resolved on access (`Environment.get`)."""
+    """The selected environment file (for a team's own checks; the gate suites use ``wg_settings``)."""
     return _state(pytestconfig).env
+
+
+@pytest.fixture(scope="session")
+def wg_settings(pytestconfig: pytest.Config) -> RunSettings:
+    """The typed settings of this run: each environment section its checks read, parsed once at start."""
+    return _state(pytestconfig).settings
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +146,7 @@ def wg_run(pytestconfig: pytest.Config) -> RunContext:
 
 @pytest.fixture(scope="session")
 def wg_secrets(pytestconfig: pytest.Config) -> SecretSet:
-    """The secret values this run redacts from every output."""
+    """The secret values this run redacts from every output; `SecretSet.add` adds captured ones."""
     return _state(pytestconfig).secrets
 
 
@@ -104,6 +160,12 @@ def evidence(wg_secrets: SecretSet) -> Evidence:
 def wg_variables(pytestconfig: pytest.Config) -> dict[str, str]:
     """The target's variables: ``--wg-env-file`` (dotenv) or the process environment."""
     return dict(_state(pytestconfig).target_variables)
+
+
+@pytest.fixture(scope="session")
+def wg_environ(wg_env: Environment) -> dict[str, str]:
+    """Process environment (read once at start) plus the values this run provides (the sandbox's endpoints)."""
+    return wg_env.values
 
 
 @pytest.fixture

@@ -1,11 +1,16 @@
-"""Environment files: load, extend, interpolate ``${VAR}`` lazily, validate.
+"""Environment files: load, extend, validate the shape, interpolate ``${VAR}``.
 
 An environment file describes one target (sandbox, staging, production): endpoints,
 runbook limits, windows, waivers. Placeholders ``${VAR}`` and ``${VAR:-default}`` are
-resolved from the process environment plus values the run provides (the sandbox's
-URLs). A placeholder is resolved only when a check reads it, so a run needs only the
-variables its selected checks use; `Environment.require` resolves whole sections up
-front so that a missing variable ends the run before any check starts.
+resolved from the process environment (read once, when the file is loaded) plus values
+the run provides (the sandbox's URLs). A placeholder keeps the text it resolves to: a
+numeric password stays a string, ``true`` stays the command ``true``; the typed section
+parsers (`config.sections`) turn text into numbers where a number is meant. Only the
+sections the selected checks read are resolved, so a run needs only their variables.
+
+The JSON Schema checks the file's shape before anything is resolved: unknown keys, and
+the types of values written literally. A value holding a placeholder is typed by its
+section's parser once resolved.
 """
 
 from __future__ import annotations
@@ -19,11 +24,32 @@ from pathlib import Path
 from typing import Any
 
 from pytest_wimmelgate.config import yamlfile
+from pytest_wimmelgate.config.fields import unknown_key_message
 from pytest_wimmelgate.errors import ConfigError, NotConfigured
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-WHOLE_PLACEHOLDER = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$")
 BUILTIN_NAMES = ("sandbox", "staging", "production")
+
+
+class Text(str):
+    """A string that came from ``${VAR}`` placeholders; names them for error messages (never the value)."""
+
+    variables: tuple[str, ...] = ()
+    #: empty because every placeholder fell back to an empty default (``${VAR:-}``): "not configured"
+    absent: bool = False
+
+    @classmethod
+    def of(cls, text: str, variables: Iterable[str], *, absent: bool = False) -> Text:
+        made = cls(text)
+        made.variables = tuple(variables)
+        made.absent = absent
+        return made
+
+
+def origin_of(value: Any) -> str:
+    """`` (from ${VAR})`` for a value resolved from placeholders, else ``""``: for error messages."""
+    names = getattr(value, "variables", ())
+    return f" (from {', '.join('${' + n + '}' for n in names)})" if names else ""
 
 
 @dataclass(frozen=True)
@@ -43,6 +69,8 @@ class Environment:
     origin: str
     raw: Mapping[str, Any]
     variables: Mapping[str, str] = field(default_factory=dict)
+    #: the process environment, read once when the file was loaded
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def protected(self) -> bool:
@@ -51,7 +79,12 @@ class Environment:
     def with_variables(self, extra: Mapping[str, str]) -> Environment:
         """The same file with more interpolation values (e.g. the sandbox's URLs)."""
         merged = {**self.variables, **extra}
-        return Environment(self.name, self.source, self.origin, self.raw, merged)
+        return Environment(self.name, self.source, self.origin, self.raw, merged, self.environ)
+
+    @property
+    def values(self) -> dict[str, str]:
+        """Every interpolation value: the process environment plus what the run provides."""
+        return {**self.environ, **self.variables}
 
     def has(self, key_path: str) -> bool:
         try:
@@ -72,7 +105,7 @@ class Environment:
             if default is NotConfigured:
                 raise
             return default
-        value = _resolve(raw, key_path, self.variables)
+        value = _resolve(raw, key_path, self.values)
         problems = list(_unresolved(value))
         if problems:
             first = problems[0]
@@ -83,18 +116,11 @@ class Environment:
             )
         return value
 
-    def require(self, sections: Iterable[str]) -> None:
-        """Resolve whole sections now; raise `ConfigError` for the first unresolved one."""
-        for section in sections:
-            if self.has(section):
-                self.get(section)
-
-    def unresolved_in(self, sections: Iterable[str]) -> list[Unresolved]:
-        found: list[Unresolved] = []
-        for section in sections:
-            if self.has(section):
-                found.extend(_unresolved(_resolve(self._raw_at(section), section, self.variables)))
-        return found
+    def mentions(self, section: str, prefix: str) -> bool:
+        """Whether ``section`` holds a placeholder of a variable named ``prefix…`` (e.g. ``SANDBOX_``)."""
+        if not self.has(section):
+            return False
+        return any(name.startswith(prefix) for name in _placeholders(self._raw_at(section)))
 
     def _raw_at(self, key_path: str) -> Any:
         node: Any = self.raw
@@ -130,9 +156,20 @@ def locate(spec: str, rootdir: Path) -> Path:
 
 
 def load(
-    spec: str, *, rootdir: Path, origin: str = "default", variables: Mapping[str, str] | None = None
+    spec: str,
+    *,
+    rootdir: Path,
+    origin: str = "default",
+    variables: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Environment:
-    """Load, merge (``extends``) and validate an environment file."""
+    """Load, merge (``extends``) and validate the shape of an environment file.
+
+    ``environ`` is the process environment to interpolate from (default: ``os.environ``,
+    read now, once).
+    """
+    import os
+
     path = locate(spec, rootdir)
     raw = _load_merged(path, chain=())
     env = Environment(
@@ -141,51 +178,26 @@ def load(
         origin=origin,
         raw=raw,
         variables=dict(variables or {}),
+        environ=dict(os.environ if environ is None else environ),
     )
     validate(env)
     return env
 
 
-def validate(env: Environment, *, resolved_sections: Iterable[str] = ()) -> None:
-    """Check the file against the shipped JSON Schema; the first error is a `ConfigError`.
+def validate(env: Environment) -> None:
+    """Check the file's shape against the shipped JSON Schema; the first error is a `ConfigError`.
 
-    Values still holding an unresolved placeholder are not type-checked yet; sections
-    named in ``resolved_sections`` are resolved first and checked fully. A tree that
-    validated before (same schema, same resolved content) is not validated again: the
-    validation cache holds content hashes only, never values.
+    Values written as placeholders are not type-checked here (their text is known only
+    once resolved; the section parsers type them). Error messages never show a value.
     """
-    tree = _resolve(env.raw, "", env.variables)
-    for section in resolved_sections:
-        if env.has(section):
-            tree[section] = env.get(section)
-    marker = _validation_marker(tree)
-    if marker is not None and marker.exists():
-        return
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema())
-    errors = sorted(validator.iter_errors(tree), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator.iter_errors(env.raw), key=lambda e: list(e.absolute_path))
     for error in errors:
-        if isinstance(error.instance, Unresolved):
+        if isinstance(error.instance, str) and "${" in error.instance and error.validator != "additionalProperties":
             continue
         raise ConfigError(env.source, _key_path(error.absolute_path), _expected(error))
-    if marker is not None:
-        try:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
-        except OSError:
-            pass
-
-
-def _validation_marker(tree: Any) -> Path | None:
-    """Where a successful validation of this exact tree is remembered (a hash, no values)."""
-    import hashlib
-    import os
-
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    text = _schema_text() + json.dumps(tree, sort_keys=True, default=repr)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Path(root) / "pytest-wimmelgate" / "validated" / digest
 
 
 def schema() -> dict[str, Any]:
@@ -254,41 +266,37 @@ def _resolve(node: Any, key_path: str, variables: Mapping[str, str]) -> Any:
 
 
 def _interpolate(text: str, key_path: str, variables: Mapping[str, str]) -> Any:
-    import os
-
     missing: list[str] = []
+    used: list[str] = []
+    given: list[str] = []
 
     def substitute(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
-        value = variables.get(name, os.environ.get(name))
+        used.append(name)
+        value = variables.get(name)
         if value is None or (value == "" and default is not None):
             if default is None:
                 missing.append(name)
                 return ""
             return default
+        given.append(name)
         return value
 
     result = PLACEHOLDER.sub(substitute, text)
     if missing:
         return Unresolved(missing[0], key_path)
-    if WHOLE_PLACEHOLDER.match(text):
-        return _scalar(result)
-    return result
+    return Text.of(result, used, absent=not result and not given)
 
 
-def _scalar(text: str) -> Any:
-    """A whole-value placeholder takes the type of its text: ``2`` is a number, ``true`` a bool.
-
-    Only numbers and ``true``/``false`` convert; ``off`` or ``no`` stay strings.
-    """
-    if text in ("true", "false"):
-        return text == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            continue
-    return text
+def _placeholders(node: Any) -> Iterator[str]:
+    if isinstance(node, Mapping):
+        for value in node.values():
+            yield from _placeholders(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _placeholders(value)
+    elif isinstance(node, str):
+        yield from (match.group(1) for match in PLACEHOLDER.finditer(node))
 
 
 def _unresolved(node: Any) -> Iterator[Unresolved]:
@@ -314,24 +322,38 @@ def _key_path(parts: Iterable[Any]) -> str:
 
 
 def _expected(error: Any) -> str:
+    """What the schema expected, in one wording per kind; never the value found (it may be a secret)."""
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))
-        return f"unknown key {', '.join(map(repr, extra))} (expected one of: {', '.join(allowed)})"
+        return unknown_key_message(extra, allowed)
     if error.validator == "type":
         wanted = error.validator_value
         wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
-        return f"expected {wanted}, got {type(error.instance).__name__} {_preview(error.instance)}"
+        return f"expected {wanted}, got {_kind(error.instance)}"
     if error.validator == "required":
         return f"expected {error.message}"
     if error.validator == "enum":
-        return f"expected one of {error.validator_value}, got {_preview(error.instance)}"
-    return f"expected {error.message}"
+        return f"expected one of {', '.join(map(str, error.validator_value))}"
+    if error.validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        return f"expected a number {_BOUNDS[error.validator]} {error.validator_value}"
+    if error.validator in ("minItems", "minLength"):
+        return (
+            f"expected at least {error.validator_value} {'item' if error.validator == 'minItems' else 'character'}(s)"
+        )
+    return f"expected a value matching the schema ({error.validator})"
 
 
-def _preview(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+_BOUNDS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+
+
+def _kind(value: Any) -> str:
+    """The type of a value as YAML users name it, without the value."""
+    if isinstance(value, bool):
+        return "boolean"
+    return {int: "integer", float: "number", str: "string", list: "list", dict: "mapping"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _display(path: Path) -> str:

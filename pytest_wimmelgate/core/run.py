@@ -34,6 +34,9 @@ class RunContext:
     allow_destructive: bool = False
     run_dir: str = ""
     gates: tuple[str, ...] = field(default_factory=tuple)
+    #: ``--wg-watch`` / ``--wg-watch-interval`` as given (checked at start), else None
+    watch: str | None = None
+    watch_interval: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -7,10 +7,11 @@ workers it only enriches reports, which the controller aggregates.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Generator
+import shutil
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from pytest_wimmelgate.catalogue import checks as catalogue
 from pytest_wimmelgate.catalogue.marks import check_meta, decorate
 from pytest_wimmelgate.config.environment import Environment
 from pytest_wimmelgate.config.secrets import SecretSet
+from pytest_wimmelgate.config.sections import RunSettings
 from pytest_wimmelgate.core import outcomes
 from pytest_wimmelgate.core.evidence import attach_failure_evidence
 from pytest_wimmelgate.core.locks import TargetLock
@@ -28,7 +30,6 @@ from pytest_wimmelgate.core.redaction import redact_report
 from pytest_wimmelgate.core.run import RunContext
 from pytest_wimmelgate.core.terminal import verdict_lines
 from pytest_wimmelgate.core.verdict import CheckRecord, Verdict, apply_waivers, decide
-from pytest_wimmelgate.errors import WimmelgateError
 
 PROPERTY = "wimmelgate"
 WORKER_KEY = "wimmelgate"
@@ -54,6 +55,7 @@ class GateSession:
         config: pytest.Config,
         *,
         env: Environment,
+        settings: RunSettings,
         secrets: SecretSet,
         context: RunContext,
         sandbox_variables: dict[str, str],
@@ -61,6 +63,8 @@ class GateSession:
     ) -> None:
         self.config = config
         self.env = env
+        self.settings = settings
+        self.rules = settings.rules
         self.secrets = secrets
         self.context = context
         self.sandbox_variables = sandbox_variables
@@ -81,23 +85,31 @@ class GateSession:
     # -- xdist -----------------------------------------------------------------
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput[WORKER_KEY] = json.dumps(
-            {
-                "context": self.context.to_dict(),
-                "sandbox_variables": self.sandbox_variables,
-            }
-        )
+        node.workerinput[WORKER_KEY] = json.dumps(self.worker_data())
+
+    def worker_data(self) -> dict[str, Any]:
+        """What an xdist worker needs to rebuild this state without reading a file (JSON-safe)."""
+        env = self.env
+        return {
+            "context": self.context.to_dict(),
+            "sandbox_variables": self.sandbox_variables,
+            "environment": {"name": env.name, "source": env.source, "origin": env.origin, "raw": _plain(env.raw)},
+            "settings": _plain(self.settings.resolved),
+            "absent": dict(self.settings.absent),
+            "secrets": list(self.secrets.values),
+            "target_variables": dict(self.target_variables),
+        }
 
     # -- collection --------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_itemcollected(self, item: pytest.Item) -> None:
-        decorate(item, runbook_url=str(self.env.get("runbook_url", catalogue.RUNBOOK_URL)))
+        decorate(item, runbook_url=self.rules.runbook_url)
 
     @pytest.hookimpl
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         return [
-            f"wimmelgate: environment {self.env.name} from {self.env.source} ({self.env.origin}); "
-            f"protected={self.env.protected}",
+            f"wimmelgate: environment {self.rules.name} from {self.env.source} ({self.env.origin}); "
+            f"protected={self.rules.protected}",
             f"wimmelgate: version {self.context.version} ({self.context.version_source}), "
             f"commit {self.context.commit} ({self.context.commit_source}), tester {self.context.tester}",
             f"wimmelgate: run folder {self.run_dir}",
@@ -114,12 +126,12 @@ class GateSession:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         if (
             item.get_closest_marker(catalogue.DESTRUCTIVE_MARKER)
-            and self.env.protected
+            and self.rules.protected
             and not self.context.allow_destructive
         ):
             pytest.skip(
                 f"{outcomes.SAFETY_PREFIX} destructive check not run on protected environment "
-                f"{self.env.name} (pass --wg-allow-destructive to allow it)"
+                f"{self.rules.name} (pass --wg-allow-destructive to allow it)"
             )
 
     @pytest.hookimpl(wrapper=True, trylast=True)
@@ -164,6 +176,10 @@ class GateSession:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.worker:
             return
+        if int(exitstatus) == EXIT_USAGE:
+            self._discard_run_dir()
+            return
+        self._take_junit()
         self.records = self._records()
         gates = self._gates()
         interrupted = int(exitstatus) in (EXIT_INTERRUPTED, 3)
@@ -187,7 +203,7 @@ class GateSession:
         terminalreporter.write_sep("=", "wimmelgate verdict")
         for text, markup in verdict_lines(
             gates=self._gates(),
-            environment=self.env.name,
+            environment=self.rules.name,
             environment_source=f"{self.env.source}, {self.env.origin}",
             version=self.context.version,
             commit=self.context.commit,
@@ -207,7 +223,7 @@ class GateSession:
         return [g for g in catalogue.gate_names() if g in seen]
 
     def _records(self) -> list[CheckRecord]:
-        waivers = active_waivers(self.env.get("waivers", []) or [], self.context.clock)
+        waivers = self.rules.active_waivers(self.context.clock.date())
         records = []
         for nodeid in sorted(self._order, key=_check_order(self._tests)):
             phases = self._tests[nodeid]
@@ -234,10 +250,29 @@ class GateSession:
         return apply_waivers(records, waivers)
 
     def _base_url(self) -> str:
-        try:
-            return str(self.env.get("backend.base_url", ""))
-        except WimmelgateError:
-            return "(not resolved in this run)"
+        backend = self.settings.resolved.get("backend")
+        return str(backend.get("base_url", "")) if isinstance(backend, dict) else "(not read in this run)"
+
+    def _discard_run_dir(self) -> None:
+        """A run that ends with exit 4 leaves no run folder (nor the empty folders above it)."""
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+        for parent in (self.run_dir.parent, self.run_dir.parent.parent):
+            with contextlib.suppress(OSError):
+                parent.rmdir()  # only when empty
+        self._scratch_junit().unlink(missing_ok=True)
+
+    def _scratch_junit(self) -> Path:
+        return Path(str(self.config.option.xmlpath or self.run_dir / "junit.xml"))
+
+    def _take_junit(self) -> None:
+        """Move junitxml's scratch file into the run folder, redacted."""
+        scratch = self._scratch_junit()
+        target = self.run_dir / "junit.xml"
+        if scratch.is_file() and scratch != target:
+            target.write_bytes(self.secrets.redact_bytes(scratch.read_bytes()))
+            scratch.unlink()
+            with contextlib.suppress(OSError):
+                scratch.parent.rmdir()
 
     def _write_artifacts(self, gates: list[str]) -> None:
         assert self.verdict is not None
@@ -245,37 +280,47 @@ class GateSession:
             RunOutcome(
                 run_dir=self.run_dir,
                 gates=gates,
-                environment=self.env.name,
+                environment=self.rules.name,
                 environment_source=self.env.source,
                 context=self.context,
                 verdict=self.verdict,
                 records=self.records,
                 exit_status=self.exit_status or 0,
                 base_url=self._base_url(),
-                runbook_url=str(self.env.get("runbook_url", catalogue.RUNBOOK_URL)),
+                runbook_url=self.rules.runbook_url,
                 secrets=self.secrets,
                 report_mode=self.report_mode,
                 allure_cli=self.allure_cli,
                 user_allure_dir=self.config.stash.get(USER_ALLURE_DIR, None),
             )
         )
+        user_junit = self.config.stash.get(USER_JUNIT, None)
+        junit = self.run_dir / "junit.xml"
+        if user_junit and junit.is_file():
+            Path(user_junit).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(junit, user_junit)
         self.report_note = written.report_note
+        if self.exit_status == EXIT_GO and not self.verdict.go:
+            self.exit_status = EXIT_NO_GO
         if self.report_mode == "required" and not written.report_ok and self.exit_status == EXIT_GO:
             self.exit_status = EXIT_NO_GO
 
 
-def active_waivers(entries: list[dict[str, Any]], now: datetime) -> dict[str, str]:
-    """Waiver reasons by check id; a waiver whose ``until`` date has passed no longer applies."""
-    active = {}
-    for entry in entries:
-        until = entry.get("until")
-        if until and date.fromisoformat(str(until)[:10]) < now.date():
-            continue
-        active[str(entry["id"])] = str(entry["reason"]) + (f" (until {until})" if until else "")
-    return active
+def _plain(node: Any) -> Any:
+    """A JSON-safe copy (resolved texts become plain strings)."""
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    if node is None or isinstance(node, (bool, int, float)):
+        return node
+    return str(node)
 
 
 USER_ALLURE_DIR = pytest.StashKey[str]()
+USER_JUNIT = pytest.StashKey[str]()
 META_KEY = pytest.StashKey[dict[str, Any]]()
 
 

@@ -1,116 +1,256 @@
-"""Setting up a run: environment, secrets, sandbox, run context, run folder, Allure.
+"""Setting up a gate run: options, environment, typed settings, sandbox, run context, run folder.
 
-`GateStart.for_controller` decides whether a run is a gate run and prepares it;
+`GateStart.for_controller` runs in ``pytest_sessionstart``, once tests will run: it reads
+every option and every section the selected checks use before anything heavy starts
+(bad input is exit 4 with one line, no run folder, no sandbox), then starts the sandbox
+if the run needs one, resolves the rest, names the run and creates its folder.
 `GateStart.for_worker` rebuilds the same state on an xdist worker from what the
-controller sent. Everything here raises `WimmelgateError` on bad input; the plugin
-turns that into one line and exit 4.
+controller sent: no file is read twice and nothing is parsed differently.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_wimmelgate.artifacts.release_folder import create_run_dir
-from pytest_wimmelgate.artifacts.report import require_cli
-from pytest_wimmelgate.config.environment import Environment, load, locate, validate
+from pytest_wimmelgate.config import sections
+from pytest_wimmelgate.config.environment import Environment, load, locate
 from pytest_wimmelgate.config.secrets import SecretSet, looks_secret
-from pytest_wimmelgate.config.sections import validate_sections
 from pytest_wimmelgate.core import options, selection
 from pytest_wimmelgate.core import run as runmod
-from pytest_wimmelgate.core.session import USER_ALLURE_DIR, GateSession
+from pytest_wimmelgate.core.session import GateSession
 from pytest_wimmelgate.errors import ConfigError, WimmelgateError
 
-ALWAYS_RESOLVED = ("waivers", "runbook_url", "name", "protected")
 NAME_SECTIONS = frozenset({"variables", "secrets"})  # sections naming variables rather than holding values
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Every plugin option of a run, parsed and checked once, before anything starts."""
+
+    env_spec: str
+    env_origin: str
+    release_root: Path
+    version: str | None
+    version_source: str
+    commit: str | None
+    commit_source: str
+    now_text: str | None
+    now_source: str
+    tester: str | None
+    env_file: str | None
+    report_mode: str
+    watch: str | None
+    watch_interval: str | None
+    approvals: tuple[str, ...] = ()
+    allow_destructive: bool = False
+
+
+def read_options(config: pytest.Config, environ: Mapping[str, str]) -> RunOptions:
+    """Resolve and check every option (CLI > env var > ini > default); raises `ConfigError`."""
+    env = dict(environ)
+
+    def value(dest: str) -> tuple[str | None, str]:
+        found, origin = options.resolve(config, dest, env)
+        return (str(found) if found not in (None, "") else None), origin
+
+    spec, env_origin = value("wg_env")
+    root_text, root_origin = value("wg_release_dir")
+    version, version_source = value("wg_version")
+    commit, commit_source = value("wg_commit")
+    now_text, now_source = value("wg_now")
+    if now_text:
+        runmod.parse_instant(now_text, now_source)
+    watch, watch_origin = value("wg_watch")
+    interval, interval_origin = value("wg_watch_interval")
+    for text, origin in ((watch, watch_origin), (interval, interval_origin)):
+        if text is not None:
+            _check_duration(text, origin)
+    approvals = tuple(config.getoption("wg_approval") or ())
+    if approvals:
+        from pytest_wimmelgate.domain.approvals import parse_approvals
+
+        parse_approvals(approvals)
+    report, _ = value("wg_report")
+    env_file, _ = value("wg_env_file")
+    tester, _ = value("wg_tester")
+    return RunOptions(
+        env_spec=spec or "sandbox",
+        env_origin=env_origin,
+        release_root=release_root(root_text or "releases", root_origin),
+        version=version,
+        version_source=version_source,
+        commit=commit,
+        commit_source=commit_source,
+        now_text=now_text,
+        now_source=now_source,
+        tester=tester,
+        env_file=env_file,
+        report_mode=report or "auto",
+        watch=watch,
+        watch_interval=interval,
+        approvals=approvals,
+        allow_destructive=bool(config.getoption("wg_allow_destructive")),
+    )
+
+
+def _check_duration(text: str, origin: str) -> None:
+    from pytest_wimmelgate.metrics.slo import parse_duration
+
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        raise ConfigError(origin, "", "a duration like 90s, 10m or 1h") from None
+    if seconds < 0:
+        raise ConfigError(origin, "", "a duration of zero or more")
+
+
+def release_root(text: str, origin: str) -> Path:
+    """The release folder's root: a directory we may write, outside the installed package."""
+    root = Path(text)
+    if not root.is_absolute():
+        root = Path.cwd() / root
+    root = root.resolve()
+    if root == PACKAGE_DIR or PACKAGE_DIR in root.parents:
+        raise ConfigError(origin, "", "a release folder outside the pytest_wimmelgate package")
+    probe = root
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ConfigError(origin, "", f"a folder (the path {_shown(root, probe)} is a file)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(origin, "", f"a folder this user may write ({_shown(root, probe)} is not writable)")
+    return root
+
+
+def _shown(root: Path, probe: Path) -> str:
+    return str(probe) if probe != root else str(root)
 
 
 @dataclass
 class PassiveState:
-    """A run that is not a gate run: plain pytest, the fixtures still work."""
+    """A run that is not a gate run: plain pytest. The fixtures still work, loaded on first use."""
 
-    env: Environment
-    secrets: SecretSet
-    target_variables: Mapping[str, str] = field(default_factory=dict)
+    config: pytest.Config
     sandbox_variables: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def env(self) -> Environment:
+        spec, origin = options.resolve(self.config, "wg_env", dict(os.environ))
+        try:
+            locate(str(spec), self.config.rootpath)
+        except ConfigError:
+            if origin == "default":
+                return Environment(name="none", source="(no environment file)", origin=origin, raw={})
+            raise
+        return load(str(spec), rootdir=self.config.rootpath, origin=origin)
+
+    @cached_property
+    def target_variables(self) -> Mapping[str, str]:
+        path, _ = options.resolve(self.config, "wg_env_file", dict(os.environ))
+        return _dotenv(str(path)) if path else {}
+
+    @cached_property
+    def secrets(self) -> SecretSet:
+        return _secrets(self.env, {**os.environ, **self.target_variables})
+
+    @cached_property
+    def settings(self) -> sections.RunSettings:
+        return sections.parse_sections(self.env, sections.PARSERS)
 
 
 class GateStart:
     """Factory of the run state (no instances)."""
 
     @staticmethod
-    def for_controller(config: pytest.Config) -> PassiveState | GateSession:
+    def for_controller(config: pytest.Config) -> GateSession:
         environ = dict(os.environ)
-        spec, origin = options.resolve(config, "wg_env", environ)
+        opts = read_options(config, environ)
         markexpr = config.option.markexpr or ""
-        gate_run = selection.is_gate_run(markexpr, list(config.args), config.rootpath)
-        env = _load_env(str(spec), origin, config.rootpath, required=gate_run or origin != "default")
-        target = _target_variables(config, environ)
-        secrets = _secrets(env, {**environ, **target})
-        if not gate_run:
-            return PassiveState(env, secrets, target)
+        env = load(opts.env_spec, rootdir=config.rootpath, origin=opts.env_origin, environ=environ)
+        target = _dotenv(opts.env_file) if opts.env_file else {}
         checks = selection.selected_checks(markexpr)
-        needed = (*ALWAYS_RESOLVED, *selection.sections_used(checks))
-        report_mode, _ = options.resolve(config, "wg_report", environ)
-        allure_cli = require_cli(str(report_mode), root=config.rootpath)
+        needed = selection.sections_used(checks)
+        early = [s for s in needed if not env.mentions(s, "SANDBOX_")]
+        sections.parse_sections(env, early)  # bad input ends the run before the sandbox starts
         sandbox_variables = _start_sandbox_if_needed(config, env, needed, environ)
         env = env.with_variables(sandbox_variables)
-        env.require(needed)
-        validate(env, resolved_sections=[s for s in needed if env.has(s)])
-        validate_sections(env, needed)
-        secrets = secrets + _secrets(env, {**environ, **target, **env.variables})
-        context = _context(config, env, environ, selection.gates_in(markexpr))
-        _prepare_outputs(config, Path(context.run_dir))
-        _attach_allure(config, Path(context.run_dir) / "allure-results", secrets)
+        settings = sections.parse_sections(env, needed)
+        secrets = _secrets(env, {**environ, **target, **env.variables}, settings.resolved)
+        context = _context(config, opts, env, environ, selection.gates_in(markexpr))
+        from pytest_wimmelgate.artifacts.release_folder import create_run_dir
+
+        run_dir = create_run_dir(
+            opts.release_root,
+            context.version,
+            settings.rules.name,
+            context.gates,
+            runmod.parse_instant(context.started_at, "started_at"),
+        )
+        context = runmod.RunContext(**{**context.to_dict(), "run_dir": str(run_dir)})
+        _attach_allure(config, run_dir / "allure-results", secrets)
         session = GateSession(
-            config, env=env, secrets=secrets, context=context, sandbox_variables=sandbox_variables, worker=False
+            config,
+            env=env,
+            settings=settings,
+            secrets=secrets,
+            context=context,
+            sandbox_variables=sandbox_variables,
+            worker=False,
         )
         session.target_variables = target
-        session.report_mode, session.allure_cli = str(report_mode), allure_cli
+        from pytest_wimmelgate.artifacts.report import require_cli
+
+        session.report_mode = opts.report_mode
+        session.allure_cli = require_cli(opts.report_mode, root=config.rootpath)
         return session
 
     @staticmethod
     def for_worker(config: pytest.Config, data: Mapping[str, Any]) -> GateSession:
         environ = dict(os.environ)
-        spec, origin = options.resolve(config, "wg_env", environ)
         sandbox_variables = dict(data["sandbox_variables"])
-        env = _load_env(str(spec), origin, config.rootpath, required=True)
-        env = env.with_variables(sandbox_variables)
-        target = _target_variables(config, environ)
-        secrets = _secrets(env, {**environ, **target, **env.variables})
+        file = data["environment"]
+        env = Environment(
+            name=file["name"],
+            source=file["source"],
+            origin=file["origin"],
+            raw=file["raw"],
+            variables=sandbox_variables,
+            environ=environ,
+        )
+        resolved = dict(data["settings"])
+        settings = sections.from_resolved(resolved.pop("top"), resolved, env.source, env.name, data["absent"])
+        secrets = SecretSet(data["secrets"])
         context = runmod.RunContext.from_dict(data["context"])
         _attach_allure(config, Path(context.run_dir) / "allure-results", secrets)
         session = GateSession(
-            config, env=env, secrets=secrets, context=context, sandbox_variables=sandbox_variables, worker=True
+            config,
+            env=env,
+            settings=settings,
+            secrets=secrets,
+            context=context,
+            sandbox_variables=sandbox_variables,
+            worker=True,
         )
-        session.target_variables = target
+        session.target_variables = dict(data["target_variables"])
         return session
 
 
-def _load_env(spec: str, origin: str, rootdir: Path, *, required: bool) -> Environment:
-    if not required:
-        try:
-            locate(spec, rootdir)
-        except ConfigError:
-            return Environment(name="none", source="(no environment file)", origin=origin, raw={})
-    return load(spec, rootdir=rootdir, origin=origin)
-
-
-def _target_variables(config: pytest.Config, environ: Mapping[str, str]) -> dict[str, str]:
-    path, _ = options.resolve(config, "wg_env_file", dict(environ))
-    if not path:
-        return {}
+def _dotenv(path: str) -> dict[str, str]:
     from pytest_wimmelgate.config.dotenv import load_dotenv
 
-    return dict(load_dotenv(Path(str(path))))
+    return dict(load_dotenv(Path(path)))
 
 
-def _secrets(env: Environment, variables: Mapping[str, str]) -> SecretSet:
+def _secrets(env: Environment, variables: Mapping[str, str], resolved: Mapping[str, Any] | None = None) -> SecretSet:
+    """The run's secret set: secret-named variables, listed names, secret-named keys of the file."""
     names = [str(n) for n in env.raw.get("secrets", []) or []] if isinstance(env.raw.get("secrets"), list) else []
     values: list[str] = []
 
@@ -120,79 +260,65 @@ def _secrets(env: Environment, variables: Mapping[str, str]) -> SecretSet:
                 if (path == "" and key in NAME_SECTIONS) or str(key).endswith("_variable"):
                     continue  # these hold variable names, not values
                 walk(value, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, path)
         elif isinstance(node, str) and looks_secret(path.rsplit(".", 1)[-1]):
-            try:
-                resolved = env.get(path)
-            except WimmelgateError:
-                return
-            if isinstance(resolved, str):
-                values.append(resolved)
+            values.append(node)
 
-    walk(env.raw, "")
+    walk({k: v for k, v in (resolved or {}).items() if k != "top"}, "")
     return SecretSet.collect(variables, extra_names=names, extra_values=values)
 
 
 def _start_sandbox_if_needed(
-    config: pytest.Config, env: Environment, needed: tuple[str, ...], environ: Mapping[str, str]
+    config: pytest.Config, env: Environment, needed: Sequence[str], environ: Mapping[str, str]
 ) -> dict[str, str]:
     if not env.has("sandbox"):
         return {}
-    mode = env.get("sandbox.start", "auto")
-    if mode == "never":
+    sandbox = sections.parser_of("sandbox")(env.get("sandbox"), env.source)
+    if sandbox.start == "never":
         return {}
-    unresolved = {u.variable for u in env.unresolved_in(needed)}
-    wants = any(name.startswith("SANDBOX_") for name in unresolved)
-    if mode == "auto" and (not wants or environ.get("SANDBOX_BASE_URL")):
+    wants = any(env.mentions(section, "SANDBOX_") for section in needed)
+    if sandbox.start == "auto" and (not wants or environ.get("SANDBOX_BASE_URL")):
         return {}
     from pytest_wimmelgate.sandbox.launcher.gate_run import start_for_run
 
-    return start_for_run(config, env, needed)
+    return start_for_run(config, env, tuple(needed))
 
 
 def _context(
-    config: pytest.Config, env: Environment, environ: Mapping[str, str], gates: list[str]
+    config: pytest.Config, opts: RunOptions, env: Environment, environ: Mapping[str, str], gates: list[str]
 ) -> runmod.RunContext:
     started = runmod.utc_now()
-    version, version_source = options.resolve(config, "wg_version", dict(environ))
+    version, version_source = opts.version, opts.version_source
     if not version:
         version, version_source = runmod.ci_version(environ), "CI"
     if not version:
         version, version_source = _health_version(env), "/health"
     if not version:
         version, version_source = "unversioned", "fallback"
-    commit, commit_source = options.resolve(config, "wg_commit", dict(environ))
+    commit, commit_source = opts.commit, opts.commit_source
     if not commit:
         commit, commit_source = runmod.ci_commit(environ), "CI"
     if not commit:
         commit, commit_source = runmod.git_commit(str(config.rootpath)), "git rev-parse HEAD"
     if not commit:
         commit, commit_source = "unknown", "fallback"
-    now_text, now_source = options.resolve(config, "wg_now", dict(environ))
-    now = runmod.parse_instant(str(now_text), now_source) if now_text else started
-    tester_option, _ = options.resolve(config, "wg_tester", dict(environ))
-    approvals = tuple(config.getoption("wg_approval") or ())
-    if approvals:
-        from pytest_wimmelgate.domain.approvals import parse_approvals
-
-        parse_approvals(approvals)
-    root, _ = options.resolve(config, "wg_release_dir", dict(environ))
-    root_path = Path(str(root))
-    if not root_path.is_absolute():
-        root_path = Path.cwd() / root_path
-    run_dir = create_run_dir(root_path, str(version), env.name, gates, started)
+    now = runmod.parse_instant(opts.now_text, opts.now_source) if opts.now_text else started
     return runmod.RunContext(
         run_id=runmod.new_run_id(),
         version=str(version),
         version_source=version_source,
         commit=str(commit),
         commit_source=commit_source,
-        tester=runmod.tester(tester_option, environ),
+        tester=runmod.tester(opts.tester, environ),
         started_at=runmod.iso(started),
         now=runmod.iso(now),
-        approvals=approvals,
-        allow_destructive=bool(config.getoption("wg_allow_destructive")),
-        run_dir=str(run_dir),
+        approvals=opts.approvals,
+        allow_destructive=opts.allow_destructive,
         gates=tuple(gates),
+        watch=opts.watch,
+        watch_interval=opts.watch_interval,
     )
 
 
@@ -213,33 +339,8 @@ def _health_version(env: Environment) -> str | None:
     return str(version) if version else None
 
 
-def _prepare_outputs(config: pytest.Config, run_dir: Path) -> None:
-    if not config.option.xmlpath:
-        config.option.xmlpath = str(run_dir / "junit.xml")
-    user_dir = getattr(config.option, "allure_report_dir", None)
-    if user_dir:
-        config.stash[USER_ALLURE_DIR] = os.path.abspath(user_dir)
-        config.option.allure_report_dir = None
-
-
 def _attach_allure(config: pytest.Config, results_dir: Path, secrets: SecretSet) -> None:
     """Register allure-pytest's listener with a redacting file logger in its place."""
-    import allure_commons
-    from allure_pytest.listener import AllureListener
+    from pytest_wimmelgate.core.allure_seam import attach_listener
 
-    from pytest_wimmelgate.artifacts.redacting_logger import RedactingFileLogger
-
-    if hasattr(config.option, "allure_report_dir"):
-        config.option.allure_report_dir = None
-    listener = AllureListener(config)
-    logger = RedactingFileLogger(results_dir, secrets)
-    config.pluginmanager.register(listener, "allure_listener")
-    allure_commons.plugin_manager.register(listener)
-    allure_commons.plugin_manager.register(logger)
-
-    def release() -> None:
-        for plugin in (listener, logger):
-            if allure_commons.plugin_manager.is_registered(plugin):
-                allure_commons.plugin_manager.unregister(plugin)
-
-    config.add_cleanup(release)
+    config.add_cleanup(attach_listener(config, results_dir, secrets))
