@@ -119,8 +119,15 @@ class SuiteRun:
         ]
 
 
-def run_suites(workdir: Path, *args: str, environ: Mapping[str, str] | None = None, timeout: float = 300) -> SuiteRun:
-    """``pytest suites/ …`` of this checkout in a subprocess (its own sandbox), release folder ``workdir/rel``."""
+def run_suites(
+    workdir: Path,
+    *args: str,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 300,
+) -> SuiteRun:
+    """``pytest suites/ …`` of this checkout in a subprocess (its own sandbox), release folder ``workdir/rel``;
+    run from `cwd` (default `workdir`; the project root where an environment's relative paths must resolve)."""
     release = workdir / "rel"
     before = set(release.glob("*/*/*")) if release.exists() else set()
     done = subprocess.run(
@@ -138,7 +145,7 @@ def run_suites(workdir: Path, *args: str, environ: Mapping[str, str] | None = No
             str(ROOT / "suites"),
             *args,
         ],
-        cwd=workdir,
+        cwd=cwd or workdir,
         env=dict(environ if environ is not None else clean_environ()),
         capture_output=True,
         text=True,
