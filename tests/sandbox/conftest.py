@@ -87,3 +87,11 @@ def pids_in(workdir: Path) -> list[int]:
 
     records = [read_pid_file(path) for path in (workdir / "pids").glob("*.pid")]
     return [record.pid for record in records if record is not None]
+
+
+def watchdogs_in(workdir: Path) -> list[int]:
+    """The watchdog pids the pid files name (third line)."""
+    from pytest_wimmelgate.sandbox.launcher.processes import read_pid_file
+
+    records = [read_pid_file(path) for path in (workdir / "pids").glob("*.pid")]
+    return [record.watchdog for record in records if record is not None and record.watchdog is not None]

@@ -1,4 +1,4 @@
-"""A full sandbox with Prometheus and Alertmanager; restarts; nothing survives stop()."""
+"""A full sandbox with Prometheus and Alertmanager; parallel start; restarts; nothing survives stop()."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from pytest_wimmelgate.metrics import slo
+from pytest_wimmelgate.probes import prometheus
 from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
 from pytest_wimmelgate.sandbox.launcher.processes import is_alive
 from pytest_wimmelgate.sandbox.launcher.stack import Sandbox, SandboxError, database_pid
-from tests.sandbox.conftest import Api, pids_in, wait_for
+from tests.sandbox.conftest import Api, pids_in, wait_for, watchdogs_in
 
 RULES = {"ReadinessFailureRate", "HTTP5xxRate", "MongoDBLatencyP95", "PushFailureRate", "LoggingSilence"}
 HAS_PROMETHEUS = shutil.which("prometheus") is not None
@@ -70,12 +72,12 @@ def _restart_from_another_process(info: SandboxInfo) -> None:
 
 
 def test_full_sandbox_monitoring_restart_and_clean_stop(tmp_path: Path) -> None:
-    box = Sandbox(tmp_path / "box", traffic_rps=5.0)
+    box = Sandbox(tmp_path / "box", traffic_rps=20.0)
     watchdogs: list[int] = []
     try:
         info = box.start()
         if HAS_PROMETHEUS:
-            _check_prometheus_and_alertmanager(info)
+            _check_prometheus_and_alertmanager(box, info)
         else:  # CI installs Prometheus; only a bare machine skips this part
             assert info.prometheus_url is None
 
@@ -89,38 +91,66 @@ def test_full_sandbox_monitoring_restart_and_clean_stop(tmp_path: Path) -> None:
         assert wait_for(lambda: requests.get(info.base_url + "/readiness", timeout=5).status_code == 200, timeout_s=5)
         assert api.get(f"/messages/{kept.json()['id']}").json()["body"] == "survives"
         pids = pids_in(info.workdir)
-        watchdogs = [w.pid for w in box._watchdogs]
+        # the restarted database runs under a detached watchdog of another process
+        watchdogs = sorted({*watchdogs_in(info.workdir), *(w.pid for w in box._watchdogs)})
         assert new_pid in pids
     finally:
         box.stop()
     for pid in pids + watchdogs:
-        assert wait_for(lambda pid=pid: not is_alive(pid), timeout_s=2), pid
+        assert not is_alive(pid), pid
     assert not list((tmp_path / "box" / "pids").glob("*.pid"))
 
 
-def _check_prometheus_and_alertmanager(info: SandboxInfo) -> None:
+def _check_prometheus_and_alertmanager(box: Sandbox, info: SandboxInfo) -> None:
     assert info.prometheus_url and info.alertmanager_url
-    up = requests.get(
-        info.prometheus_url + "/api/v1/query", timeout=5, params={"query": 'up{job="wimmelwelt-backend"}'}
-    ).json()
-    assert up["data"]["result"][0]["value"][1] == "1"
-    assert wait_for(
-        lambda: requests.get(
-            info.prometheus_url + "/api/v1/query", timeout=5, params={"query": "http_requests_total"}
-        ).json()["data"]["result"],
-        timeout_s=5,
-    )
+    # start() waits for the rules (what AL-1 reads), not for scrapes
     groups = requests.get(info.prometheus_url + "/api/v1/rules", timeout=5).json()
     group = next(g for g in groups["data"]["groups"] if g["name"] == "wimmelwelt")
     assert {rule["name"] for rule in group["rules"]} == RULES
     assert all(rule["labels"]["severity"] in ("P1", "P2", "P3") for rule in group["rules"])
-    managers = requests.get(info.prometheus_url + "/api/v1/alertmanagers", timeout=5).json()
-    assert managers["data"]["activeAlertmanagers"]
     config = requests.get(info.alertmanager_url + "/api/v2/status", timeout=5).json()
     original = config["config"]["original"]
     assert "#wimmelwelt-staging" in original
     assert "email_configs" in original
     assert "pagerduty_configs" not in original
+
+    assert box.wait_for_metric_data()
+    up = prometheus.query(info.prometheus_url, 'up{job="wimmelwelt-backend"}', timeout=5)
+    assert up.values() == [1.0]
+    # after the warm-up every default SLI of the metric gates measures a number, not "no data"
+    for sli in slo.DEFAULT_SLIS.values():
+        if sli.name.startswith("mongodb"):
+            continue
+        values = prometheus.query(info.prometheus_url, sli.query("1m"), timeout=5).values()
+        assert values and all(v == v for v in values), (sli.name, values)
+    managers = lambda: requests.get(info.prometheus_url + "/api/v1/alertmanagers", timeout=5).json()  # noqa: E731
+    assert wait_for(lambda: managers()["data"]["activeAlertmanagers"], timeout_s=10)
+
+
+def test_parallel_start_returns_with_every_part_ready(tmp_path: Path) -> None:
+    """Database, S3, backend and history start concurrently; start() returns only when all
+    are usable: readiness (database and bucket) is 200 at once, the smoke user logs in,
+    and the seeded backups are in the bucket."""
+    box = Sandbox(tmp_path, prometheus="off", alertmanager="off", traffic_rps=0, history=True)
+    try:
+        info = box.start()
+        readiness = requests.get(info.base_url + "/readiness", timeout=5)
+        assert readiness.status_code == 200, readiness.text
+        Api(info.base_url, info, "wg-test-parallel")
+        import boto3
+
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=info.s3_endpoint,
+            region_name=info.s3_region,
+            aws_access_key_id=info.s3_access_key_id,
+            aws_secret_access_key=info.s3_secret_access_key,
+        )
+        listed = s3.list_objects_v2(Bucket=info.s3_bucket, Prefix="backups/")
+        assert listed.get("KeyCount", 0) >= 7
+        assert sorted(p.stem for p in (tmp_path / "pids").glob("*.pid")) == ["backend", "mongodb", "s3"]
+    finally:
+        box.stop()
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
@@ -202,10 +232,11 @@ def test_children_end_when_the_owner_dies(tmp_path: Path) -> None:
         assert owner.stdout is not None
         assert owner.stdout.readline().strip() == "started"
         pids = pids_in(tmp_path)
-        assert len(pids) == 3
+        watchdogs = watchdogs_in(tmp_path)
+        assert len(pids) == 3 and len(watchdogs) == 3
         os.kill(owner.pid, signal.SIGKILL)
         owner.wait(5)
-        for pid in pids:
+        for pid in pids + watchdogs:
             assert wait_for(lambda pid=pid: not is_alive(pid), timeout_s=10), pid
     finally:
         if owner.poll() is None:
@@ -224,6 +255,20 @@ def test_failed_start_names_the_component_and_leaves_nothing(tmp_path: Path, mon
     assert "mongodb" in message
     for watchdog in box._watchdogs:
         assert watchdog.poll() is not None
+    assert not list((tmp_path / "pids").glob("*.pid"))
+
+
+def test_backend_refusing_its_settings_fails_the_start_with_its_own_words(tmp_path: Path) -> None:
+    """The components start in parallel; the one that fails is named with its last line."""
+    box = Sandbox(tmp_path, prometheus="off", alertmanager="off", traffic_rps=0, dialect="klingon")
+    with pytest.raises(SandboxError) as caught:
+        box.start()
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "sandbox backend exited during start-up" in message
+    assert "WIMMELGATE_SANDBOX_DIALECT=klingon" in message
+    for pid in pids_in(tmp_path) + [w.pid for w in box._watchdogs]:
+        assert not is_alive(pid), pid
     assert not list((tmp_path / "pids").glob("*.pid"))
 
 

@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--prometheus", choices=MODES, default="auto")
     parser.add_argument("--alertmanager", choices=MODES, default="auto")
     parser.add_argument("--scrape-interval", type=float, default=1.0, metavar="SECONDS")
+    parser.add_argument("--dialect", default="wimmelwelt", help="API dialect of the backend (default wimmelwelt)")
     return parser
 
 
@@ -50,6 +51,7 @@ def describe(info: SandboxInfo, out: TextIO) -> None:
         ("S3", f"{info.s3_endpoint} (bucket {info.s3_bucket}, storage {info.storage_mode})"),
         ("Prometheus", info.prometheus_url or "off"),
         ("Alertmanager", info.alertmanager_url or "off"),
+        ("dialect", info.dialect),
         ("backend log", str(info.backend_log_file)),
         ("workdir", str(info.workdir)),
     ]
@@ -97,6 +99,8 @@ def run_foreground(argv: list[str] | None = None) -> int:
         prometheus=args.prometheus,
         alertmanager=args.alertmanager,
         scrape_interval_s=args.scrape_interval,
+        dialect=args.dialect,
+        history=True,
     )
     # Ctrl-C stops the sandbox even when this process was started with SIGINT ignored
     # (as background jobs of a non-interactive shell are).
@@ -106,14 +110,14 @@ def run_foreground(argv: list[str] | None = None) -> int:
     try:
         print("wimmelgate sandbox: starting ...", file=sys.stderr, flush=True)
         info = sandbox.start()
-        from pytest_wimmelgate.sandbox.launcher.history import seed
-
-        seed(info)
         gates_env = write_gates_env(info)
         print("wimmelgate sandbox: running (Ctrl-C to stop)", flush=True)
         describe(info, sys.stdout)
         print(f"  point gates   source {gates_env}   # then: pytest -m staging_gate (no second sandbox)", flush=True)
         sys.stdout.flush()
+        if info.prometheus_url and args.traffic_rps > 0:
+            ready = sandbox.wait_for_metric_data()
+            print(f"  metrics       {'ready for the metric gates' if ready else 'no data yet'}", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

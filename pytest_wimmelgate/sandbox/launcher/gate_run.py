@@ -1,20 +1,27 @@
 """Starting the reference backend for one gate run and stopping it at the end.
 
-The controller starts one sandbox and hands its endpoints to the environment as
-``SANDBOX_*`` variables; xdist workers receive the same variables, so they share it.
+The controller starts one sandbox with only what the selected checks read: Prometheus
+when a check reads ``metrics`` or ``alerting``, Alertmanager when one reads ``alerting``
+or ``alertmanager`` (and the ``sandbox`` section allows it). It waits for the data those
+checks need, then hands the endpoints to the environment as ``SANDBOX_*`` variables;
+xdist workers receive the same variables, so they share it.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
-
-from pytest_wimmelgate.config.environment import Environment
 from pytest_wimmelgate.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pytest
+
+    from pytest_wimmelgate.config.environment import Environment
+    from pytest_wimmelgate.sandbox.launcher.stack import Sandbox
 
 
 def variables_of(info: Any) -> dict[str, str]:
@@ -22,26 +29,47 @@ def variables_of(info: Any) -> dict[str, str]:
     return dict(info.gate_variables())
 
 
+def sandbox_for(env: Environment, workdir: Path, needed: Iterable[str]) -> Sandbox:
+    """The `Sandbox` that ``env``'s ``sandbox`` section describes (``dialect`` included),
+    with monitoring only for the checks reading ``needed`` sections."""
+    from pytest_wimmelgate.config import sections
+    from pytest_wimmelgate.sandbox.launcher import monitoring
+    from pytest_wimmelgate.sandbox.launcher.stack import Sandbox
+
+    settings = sections.parser_of("sandbox")(env.get("sandbox"), env.source)
+    prometheus, alertmanager = monitoring.modes_for(needed, settings.prometheus, settings.alertmanager)
+    return Sandbox(
+        workdir,
+        storage=settings.storage,
+        faults=settings.faults,
+        traffic_rps=settings.traffic_rps,
+        version=settings.version,
+        commit=settings.commit,
+        prometheus=prometheus,
+        alertmanager=alertmanager,
+        dialect=settings.dialect,
+        history=True,
+    )
+
+
+def warm_up(sandbox: Sandbox, needed: Iterable[str]) -> None:
+    """Wait for the metric data when a selected check reads ``metrics`` and traffic flows."""
+    if "metrics" in set(needed) and sandbox.traffic_rps > 0:
+        sandbox.wait_for_metric_data()
+
+
 def start_for_run(config: pytest.Config, env: Environment, needed: tuple[str, ...] = ()) -> dict[str, str]:
     """Start the sandbox described by ``env``'s ``sandbox`` section; stop it at cleanup."""
-    try:
-        from pytest_wimmelgate.sandbox.launcher.processes import SandboxError
-        from pytest_wimmelgate.sandbox.launcher.stack import Sandbox
-    except ImportError as error:
-        raise ConfigError(
-            env.source, "sandbox", f"the sandbox extra installed (pip install 'pytest-wimmelgate[sandbox]'): {error}"
-        ) from None
+    from pytest_wimmelgate.sandbox.launcher.processes import SandboxError
+
     workdir = Path(tempfile.mkdtemp(prefix="wimmelgate-sandbox-"))
-    sandbox = Sandbox(
-        workdir,
-        storage=str(env.get("sandbox.storage", "s3")),
-        faults=str(env.get("sandbox.faults", "") or ""),
-        traffic_rps=float(env.get("sandbox.traffic_rps", 5)),
-        version=str(env.get("sandbox.version", "0.0.0-sandbox")),
-        commit=str(env.get("sandbox.commit", "sandbox")),
-        prometheus=str(env.get("sandbox.prometheus", "auto")),
-        alertmanager=str(env.get("sandbox.alertmanager", "auto")),
-    )
+    try:
+        sandbox = sandbox_for(env, workdir, needed)
+    except BaseException as error:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if isinstance(error, ImportError):
+            raise _missing_extra(env, error) from None
+        raise
 
     def stop() -> None:
         sandbox.stop()
@@ -52,39 +80,13 @@ def start_for_run(config: pytest.Config, env: Environment, needed: tuple[str, ..
         info = sandbox.start()
     except SandboxError as error:
         raise ConfigError(env.source, "sandbox", f"a sandbox that starts: {error}") from None
-    from pytest_wimmelgate.sandbox.launcher.history import seed
-
-    seed(info)
-    if "metrics" in needed and info.prometheus_url:
-        wait_for_metric_data(info.prometheus_url)
+    except ImportError as error:
+        raise _missing_extra(env, error) from None
+    warm_up(sandbox, needed)
     return variables_of(info)
 
 
-WARM_UP_QUERIES = (
-    "sum(rate(http_requests_total[1m]))",
-    "sum(rate(readiness_checks_total[1m]))",
-    "sum(rate(push_deliveries_total[1m]))",
-)
-WARM_UP_SCRAPES = 10
-
-
-def wait_for_metric_data(prometheus_url: str, *, bound_s: float = 60.0, scrapes: int = WARM_UP_SCRAPES) -> bool:
-    """Wait until a fresh sandbox's Prometheus holds traffic, as staging always does.
-
-    Rates must be non-zero and the backend scraped ``scrapes`` times, so that a rate over
-    a short window sees enough requests for a fault rate to show. Returns False when the
-    bound passes first; the metric checks then say "no data".
-    """
-    from pytest_wimmelgate.core.waiting import poll_until
-    from pytest_wimmelgate.errors import ProbeError
-    from pytest_wimmelgate.probes import prometheus
-
-    def has_data() -> bool:
-        for query in WARM_UP_QUERIES:
-            values = prometheus.query(prometheus_url, query, timeout=2).values()
-            if not values or not all(v > 0 for v in values):
-                return False
-        seen = prometheus.query(prometheus_url, "max(count_over_time(up[5m]))", timeout=2).values()
-        return bool(seen) and seen[0] >= scrapes
-
-    return poll_until(has_data, bound_s=bound_s, interval_s=0.5, tolerate=(ProbeError,))
+def _missing_extra(env: Environment, error: ImportError) -> ConfigError:
+    return ConfigError(
+        env.source, "sandbox", f"the sandbox extra installed (pip install 'pytest-wimmelgate[sandbox]'): {error}"
+    )

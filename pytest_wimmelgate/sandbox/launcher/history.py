@@ -23,8 +23,11 @@ NIGHTLY = (3, 0)
 ZONE = ZoneInfo("Europe/Berlin")
 
 
-def seed(info: Any, *, now: datetime | None = None, days: int = 8) -> dict[str, int]:
-    """Write the backup history, a restore record and applied migrations; returns counts."""
+def seed(info: Any, *, now: datetime | None = None, days: int = 8, s3: Any = None) -> dict[str, int]:
+    """Write the backup history, a restore record and applied migrations; returns counts.
+
+    ``s3``: a boto3 S3 client for the sandbox's storage to reuse (one is made otherwise).
+    """
     import boto3
     import botocore.config
     import pymongo
@@ -39,7 +42,7 @@ def seed(info: Any, *, now: datetime | None = None, days: int = 8) -> dict[str, 
             db["changelog"].insert_many(applied)
     finally:
         client.close()
-    s3 = boto3.client(
+    s3 = s3 or boto3.client(
         "s3",
         endpoint_url=info.s3_endpoint,
         region_name=info.s3_region,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,9 +62,15 @@ class SandboxInfo:
     alertmanager_config_file: Path
     db_command: tuple[str, ...]
     owner_pid: int
+    #: the API dialect the backend speaks (WIMMELGATE_SANDBOX_DIALECT)
+    dialect: str = "wimmelwelt"
 
     def gate_variables(self) -> dict[str, str]:
-        """The ``SANDBOX_*`` variables through which gate runs reach this sandbox."""
+        """The ``SANDBOX_*`` variables through which gate runs reach this sandbox.
+
+        ``SANDBOX_PROMETHEUS_URL``/``SANDBOX_ALERTMANAGER_URL`` are present and empty when
+        the component is not running, so ``${SANDBOX_PROMETHEUS_URL}`` resolves to "none".
+        """
         values = {
             "SANDBOX_BASE_URL": self.base_url,
             "SANDBOX_MONGODB_URI": self.mongodb_uri,
@@ -78,7 +84,8 @@ class SandboxInfo:
             "SANDBOX_ALERTMANAGER_URL": self.alertmanager_url or "",
             "SANDBOX_INFO": json.dumps(self.to_dict()),
         }
-        return {k: v for k, v in values.items() if v}
+        optional = ("SANDBOX_PROMETHEUS_URL", "SANDBOX_ALERTMANAGER_URL")
+        return {k: v for k, v in values.items() if v or k in optional}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe: paths as strings, the command as a list."""
@@ -91,10 +98,13 @@ class SandboxInfo:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SandboxInfo:
-        """Inverse of `to_dict`; unknown keys are ignored, a missing key is a ValueError."""
+        """Inverse of `to_dict`; unknown keys are ignored, a missing key without a default
+        is a ValueError."""
         values: dict[str, Any] = {}
         for field in fields(cls):
             if field.name not in data:
+                if field.default is not MISSING:
+                    continue
                 raise ValueError(f"sandbox info: missing key {field.name!r}")
             value = data[field.name]
             if field.name in _PATHS and value is not None:

@@ -1,11 +1,14 @@
-"""Prometheus and Alertmanager for the sandbox: shipped config files and command lines."""
+"""Prometheus and Alertmanager for the sandbox: when to start them, config files, command lines."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from string import Template
+
+from pytest_wimmelgate.sandbox.launcher.processes import SandboxError
 
 RULES_FILE = "alert-rules.yml"
 ALERTMANAGER_FILE = "alertmanager.yml"
@@ -13,6 +16,24 @@ PROMETHEUS_TEMPLATE = "prometheus.yml.tmpl"
 PROMETHEUS_BINARY = "prometheus"
 ALERTMANAGER_BINARY = "prometheus-alertmanager"
 SCRAPE_JOB = "wimmelwelt-backend"
+MODES = ("auto", "on", "off")
+#: scrape and evaluation interval of the sandbox's Prometheus: short, so a fresh one holds
+#: the two samples a rate needs soon after its first scrape
+SCRAPE_INTERVAL_S = 0.25
+#: environment-file sections whose checks read Prometheus (PD-*, RT-*, RV-4; AL-1) ...
+PROMETHEUS_READERS = frozenset({"metrics", "alerting"})
+#: ... and Alertmanager (AL-2 reads its route tree, GL-4 its alerts)
+ALERTMANAGER_READERS = frozenset({"alerting", "alertmanager"})
+
+
+def modes_for(needed: Iterable[str], prometheus: str, alertmanager: str) -> tuple[str, str]:
+    """The ``(prometheus, alertmanager)`` modes for checks reading ``needed`` sections:
+    the configured mode where a check reads the component, ``off`` where none does."""
+    sections = set(needed)
+    return (
+        prometheus if sections & PROMETHEUS_READERS else "off",
+        alertmanager if sections & ALERTMANAGER_READERS else "off",
+    )
 
 
 def shipped_config(name: str) -> str:
@@ -57,6 +78,18 @@ def render_prometheus_config(
 
 def find_binary(name: str) -> str | None:
     return shutil.which(name)
+
+
+def binary_for(mode: str, name: str) -> str | None:
+    """The binary to run in ``mode``: ``off`` none, ``auto`` if on PATH, ``on`` or an error."""
+    if mode not in MODES:
+        raise SandboxError(f"{name}: mode {mode!r}, expected one of {', '.join(MODES)}")
+    if mode == "off":
+        return None
+    found = find_binary(name)
+    if found is None and mode == "on":
+        raise SandboxError(f"{name} not found on PATH (requested with mode 'on')")
+    return found
 
 
 def prometheus_command(binary: str, *, config: Path, data: Path, port: int) -> list[str]:

@@ -1,4 +1,8 @@
-"""Child processes of the sandbox: free ports, spawning, pid files, stopping by pid."""
+"""Child processes of the sandbox: free ports, spawning, pid files, stopping by pid.
+
+Stopping is bounded: SIGTERM to every process at once, a short grace, then SIGKILL, so a
+sandbox stops in well under a second and leaves no process behind.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
@@ -14,6 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 WATCHDOG_MODULE = "pytest_wimmelgate.sandbox.launcher.watchdog"
+#: how long a process may take to exit after SIGTERM before it gets SIGKILL
+STOP_GRACE_S = 0.35
+#: how long a SIGKILLed process may take to disappear
+KILL_WAIT_S = 1.0
+POLL_S = 0.01
+NUDGE_EVERY = 5
 # a caller's AWS profile would make boto3 in the children look for it and fail
 DROPPED_VARIABLES = (
     "AWS_PROFILE",
@@ -30,10 +41,12 @@ class SandboxError(RuntimeError):
 
 @dataclass(frozen=True)
 class PidRecord:
-    """What a pid file holds: the pid and a marker its command line must contain."""
+    """What a pid file holds: the pid, a marker its command line must contain, and the
+    pid of the watchdog supervising it (absent in files of older versions)."""
 
     pid: int
     marker: str
+    watchdog: int | None = None
 
 
 def free_ports(count: int) -> list[int]:
@@ -51,7 +64,8 @@ def write_pid_file(path: Path, record: PidRecord) -> None:
     """Write atomically, so a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(f"{record.pid}\n{record.marker}\n", encoding="utf-8")
+    watchdog = "" if record.watchdog is None else str(record.watchdog)
+    tmp.write_text(f"{record.pid}\n{record.marker}\n{watchdog}\n", encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -59,7 +73,8 @@ def read_pid_file(path: Path) -> PidRecord | None:
     """The record in ``path``, or None when it is absent or malformed."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-        return PidRecord(pid=int(lines[0]), marker=lines[1] if len(lines) > 1 else "")
+        watchdog = int(lines[2]) if len(lines) > 2 and lines[2].strip() else None
+        return PidRecord(pid=int(lines[0]), marker=lines[1] if len(lines) > 1 else "", watchdog=watchdog)
     except (OSError, ValueError, IndexError):
         return None
 
@@ -116,29 +131,49 @@ def send_signal(record: PidRecord, sig: signal.Signals) -> bool:
 
 def wait_gone(pid: int, timeout_s: float) -> bool:
     """Poll until ``pid`` has exited; False when it is still alive at the deadline."""
+    return wait_all_gone([pid], timeout_s) == []
+
+
+def wait_all_gone(pids: Sequence[int], timeout_s: float, nudge: Callable[[], None] | None = None) -> list[int]:
+    """Poll until every pid has exited or ``timeout_s`` passed; the pids still alive.
+    ``nudge`` runs every few polls while any is alive (to wake a process up)."""
     deadline = time.monotonic() + timeout_s
-    while is_alive(pid):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.02)
-    return True
+    alive = [pid for pid in pids if is_alive(pid)]
+    polls = 0
+    while alive and time.monotonic() < deadline:
+        if nudge is not None and polls % NUDGE_EVERY == 0:
+            nudge()
+        polls += 1
+        time.sleep(POLL_S)
+        alive = [pid for pid in alive if is_alive(pid)]
+    return alive
 
 
-def stop_record(record: PidRecord, timeout_s: float = 5.0) -> None:
+def stop_record(record: PidRecord, timeout_s: float = STOP_GRACE_S) -> None:
     """SIGCONT (it may be paused), SIGTERM, and SIGKILL after ``timeout_s``."""
     stop_records([record], timeout_s)
 
 
-def stop_records(records: Sequence[PidRecord], timeout_s: float = 5.0) -> None:
-    """Stop several processes at once: SIGCONT+SIGTERM to all, SIGKILL to stragglers."""
+def terminate(records: Sequence[PidRecord]) -> list[PidRecord]:
+    """SIGCONT and SIGTERM to each recorded process still ours; returns those signalled."""
     live = [r for r in records if send_signal(r, signal.SIGCONT)]
-    for record in live:
-        send_signal(record, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    for record in live:
-        if not wait_gone(record.pid, max(0.0, deadline - time.monotonic())):
-            send_signal(record, signal.SIGKILL)
-            wait_gone(record.pid, 2.0)
+    return [r for r in live if send_signal(r, signal.SIGTERM)]
+
+
+def finish(
+    records: Sequence[PidRecord], grace_s: float = STOP_GRACE_S, *, nudge: Callable[[], None] | None = None
+) -> None:
+    """Wait up to ``grace_s`` for terminated processes to exit, then SIGKILL the rest."""
+    left = set(wait_all_gone([r.pid for r in records], grace_s, nudge))
+    stragglers = [r for r in records if r.pid in left]
+    for record in stragglers:
+        send_signal(record, signal.SIGKILL)
+    wait_all_gone([r.pid for r in stragglers], KILL_WAIT_S)
+
+
+def stop_records(records: Sequence[PidRecord], timeout_s: float = STOP_GRACE_S) -> None:
+    """Stop several processes at once: SIGCONT+SIGTERM to all, SIGKILL to stragglers."""
+    finish(terminate(records), timeout_s)
 
 
 def package_root() -> str:
@@ -226,20 +261,43 @@ def wait_until(
     log_file: Path,
     timeout_s: float = 20.0,
     alive: Callable[[], bool] | None = None,
+    cancelled: threading.Event | None = None,
+    interval_s: float = 0.02,
 ) -> None:
-    """Poll ``ready`` with short sleeps; one clear SandboxError naming ``what`` and its log."""
+    """Poll ``ready`` with short sleeps; one clear SandboxError naming ``what`` and its log.
+
+    ``cancelled`` ends the wait early (another component of the same start failed).
+    """
     deadline = time.monotonic() + timeout_s
     while True:
         if ready():
             return
+        if cancelled is not None and cancelled.is_set():
+            raise StartCancelled(what)
         if alive is not None and not alive():
-            raise SandboxError(f"{what} exited during start-up; see {log_file}")
+            raise SandboxError(f"{what} exited during start-up{_last_line(log_file)}; see {log_file}")
         if time.monotonic() >= deadline:
             raise SandboxError(f"{what} not ready within {timeout_s:g} s; see {log_file}")
-        time.sleep(0.05)
+        time.sleep(interval_s)
 
 
-def reap(watchdog: subprocess.Popen[bytes], timeout_s: float = 3.0) -> None:
+class StartCancelled(SandboxError):
+    """A wait given up because another part of the same start failed first."""
+
+
+def _last_line(log_file: Path) -> str:
+    """``: <the log's last line>`` (what a failing process said last), or nothing."""
+    try:
+        with open(log_file, "rb") as handle:
+            handle.seek(max(0, handle.seek(0, os.SEEK_END) - 2048))
+            lines = handle.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return ""
+    last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+    return f": {last[:300]}" if last else ""
+
+
+def reap(watchdog: subprocess.Popen[bytes], timeout_s: float = STOP_GRACE_S) -> None:
     """End and collect a watchdog we started (it forwards SIGTERM to its child)."""
     if watchdog.poll() is None:
         watchdog.terminate()
@@ -247,4 +305,4 @@ def reap(watchdog: subprocess.Popen[bytes], timeout_s: float = 3.0) -> None:
             watchdog.wait(timeout_s)
         except subprocess.TimeoutExpired:
             watchdog.kill()
-            watchdog.wait(timeout_s)
+            watchdog.wait(KILL_WAIT_S)

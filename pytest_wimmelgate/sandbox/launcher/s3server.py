@@ -1,6 +1,8 @@
 """A moto S3 server in a process of its own, so it can be paused or killed like real S3.
 
 ``python -m pytest_wimmelgate.sandbox.launcher.s3server --port P`` serves until SIGTERM/SIGINT.
+moto keeps its data in memory only, so on a signal the process just exits: nothing to
+flush, and werkzeug's orderly shutdown would wait for its 0.5 s poll.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import threading
 from types import FrameType
 
 START_TIMEOUT_S = 10.0
+STOP_POLL_S = 0.02
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,10 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"s3server: cannot listen on {args.host}:{args.port}", file=sys.stderr)
         return 1
     print(f"s3server: moto S3 listening on http://{args.host}:{args.port}", flush=True)
-    while not stop.wait(0.1):
+    while not stop.wait(STOP_POLL_S):
         pass
-    server.stop()
-    return 0
+    return 0  # the server's thread is a daemon: it ends with the process
 
 
 if __name__ == "__main__":

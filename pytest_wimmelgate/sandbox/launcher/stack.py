@@ -1,9 +1,12 @@
-"""Start and stop a whole sandbox: database, S3, backend, Prometheus, Alertmanager.
+"""Start and stop a whole sandbox: database, S3, backend, and Prometheus/Alertmanager if asked.
 
-`Sandbox(workdir).start()` returns a `SandboxInfo`; `stop()` ends every process it (or a
-fault-control function in another process) started, found by the pid files in
-``<workdir>/pids``. Every child runs under a watchdog that ends it when the starting
-process dies, so an interrupted test run leaves nothing behind.
+`Sandbox(workdir).start()` returns a `SandboxInfo`. Ports are allocated up front and every
+process is spawned at once; then each is awaited on a thread of its own (the backend
+waits for its database by itself), so a start takes as long as its slowest part.
+`stop()` ends every process it (or a fault-control function in another process) started,
+found by the pid files in ``<workdir>/pids``: SIGTERM to all at once, SIGKILL after a
+short grace, and their watchdogs with them. Every child runs under a watchdog that ends
+it when the starting process dies, so an interrupted test run leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -13,12 +16,21 @@ import secrets
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from pytest_wimmelgate.sandbox.launcher import monitoring
+from pytest_wimmelgate.sandbox.launcher import monitoring, warmup
+from pytest_wimmelgate.sandbox.launcher.backend import (
+    DEFAULT_DIALECT,
+    START_TIMEOUT_S,
+    BackendProcess,
+    backend_command,
+    backend_environ,
+    backend_ready,
+    start_backend,
+)
 from pytest_wimmelgate.sandbox.launcher.control import (
     database_pid,
     pause_database,
@@ -28,28 +40,27 @@ from pytest_wimmelgate.sandbox.launcher.control import (
     resume_s3,
 )
 from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
+from pytest_wimmelgate.sandbox.launcher.parallel import Tasks
 from pytest_wimmelgate.sandbox.launcher.processes import (
+    STOP_GRACE_S,
     SandboxError,
     free_ports,
-    read_pid_file,
-    reap,
     running_records,
     spawn,
-    stop_record,
-    stop_records,
     wait_for_pid_file,
     wait_until,
 )
+from pytest_wimmelgate.sandbox.launcher.stopping import stop_all
 from pytest_wimmelgate.sandbox.launcher.waits import (
     ensure_bucket,
     http_answers,
     http_ok,
     mongo_client,
     mongo_pings,
-    prometheus_has_scraped,
     s3_client,
+    tcp_open,
 )
-from pytest_wimmelgate.sandbox.service.fault_switches import FAULTS_ENV, parse_faults
+from pytest_wimmelgate.sandbox.service.fault_switches import parse_faults
 
 __all__ = [
     "BackendProcess",
@@ -65,17 +76,14 @@ __all__ = [
     "start_backend",
 ]
 
-MODES = ("auto", "on", "off")
-START_TIMEOUT_S = 20.0
+MODES = monitoring.MODES
 DATABASE = "wimmelwelt_sandbox"
 BUCKET = "wimmelwelt-sandbox"
 REGION = "eu-central-1"
 SECANTUSD = "secantusd-py"
-BACKEND_MODULE = "pytest_wimmelgate.sandbox.service.server"
 S3_MODULE = "pytest_wimmelgate.sandbox.launcher.s3server"
 SCRAPE_JOB = monitoring.SCRAPE_JOB
-# stop order: monitoring, then backends, then their dependencies
-_STOP_STAGES = (("prometheus", "alertmanager"), ("backend",), ("s3", "mongodb"))
+HOST = "127.0.0.1"
 
 
 def find_secantusd() -> str:
@@ -94,130 +102,18 @@ def find_secantusd() -> str:
     return found
 
 
-def _binary(mode: str, name: str) -> str | None:
-    if mode not in MODES:
-        raise SandboxError(f"{name}: mode {mode!r}, expected one of {', '.join(MODES)}")
-    if mode == "off":
-        return None
-    found = monitoring.find_binary(name)
-    if found is None and mode == "on":
-        raise SandboxError(f"{name} not found on PATH (requested with mode 'on')")
-    return found
-
-
-def backend_environ(
-    info: SandboxInfo,
-    *,
-    faults: str,
-    traffic_rps: float,
-    version: str,
-    commit: str,
-    storage_mode: str,
-    log_file: Path,
-    login_limit: int,
-) -> dict[str, str]:
-    """The environment of a backend process serving ``info``'s database and storage."""
-    env = info.environ()
-    env.update(
-        {
-            "FILE_STORAGE_MODE": storage_mode,
-            "FILE_STORAGE_FALLBACK": "local",
-            "WIMMELGATE_SANDBOX_HOST": "127.0.0.1",
-            "LOG_LEVEL": "info",
-            "WIMMELGATE_SANDBOX_LOG_FILE": str(log_file),
-            "WIMMELGATE_SANDBOX_VERSION": version,
-            "WIMMELGATE_SANDBOX_COMMIT": commit,
-            "WIMMELGATE_SANDBOX_LOGIN_LIMIT": str(login_limit),
-            "WIMMELGATE_SANDBOX_TRAFFIC_RPS": f"{traffic_rps:g}",
-            FAULTS_ENV: faults,
-        }
-    )
-    return env
-
-
-@dataclass
-class BackendProcess:
-    """A backend process started by `start_backend` (a context manager)."""
-
-    base_url: str
-    pid_file: Path
-    log_file: Path
-    watchdog: subprocess.Popen[bytes]
-
-    def stop(self) -> None:
-        record = read_pid_file(self.pid_file)
-        if record is not None:
-            stop_record(record)
-        reap(self.watchdog)
-        self.pid_file.unlink(missing_ok=True)
-
-    def __enter__(self) -> BackendProcess:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def start_backend(
-    info: SandboxInfo,
-    *,
-    faults: str = "",
-    version: str | None = None,
-    commit: str | None = None,
-    storage: str | None = None,
-    traffic_rps: float = 0.0,
-    login_limit: int = 5,
-    timeout_s: float = START_TIMEOUT_S,
-) -> BackendProcess:
-    """Another backend on the sandbox's database and storage, e.g. with other faults or
-    version N-1. It ends with the calling process; `Sandbox.stop` stops it too."""
-    parse_faults(faults)
-    port = free_ports(1)[0]
-    name = f"backend-{port}"
-    log_file = info.workdir / "logs" / f"{name}.jsonl"
-    process_log = info.workdir / "logs" / f"{name}.log"
-    env = backend_environ(
-        info,
-        faults=faults,
-        traffic_rps=traffic_rps,
-        version=version or info.version,
-        commit=commit or info.commit,
-        storage_mode=storage or info.storage_mode,
-        log_file=log_file,
-        login_limit=login_limit,
-    )
-    pid_file = info.workdir / "pids" / f"{name}.pid"
-    watchdog = spawn(
-        [sys.executable, "-m", BACKEND_MODULE, "--port", str(port)],
-        pid_file=pid_file,
-        marker=f"--port {port}",
-        log_file=process_log,
-        owner_pid=os.getpid(),
-        env=env,
-        cwd=info.workdir,
-    )
-    process = BackendProcess(f"http://127.0.0.1:{port}", pid_file, log_file, watchdog)
-    try:
-        wait_for_pid_file(pid_file, watchdog, timeout_s)
-        wait_until(
-            lambda: http_ok(process.base_url + "/health"),
-            what="sandbox backend",
-            log_file=process_log,
-            timeout_s=timeout_s,
-            alive=lambda: watchdog.poll() is None,
-        )
-    except BaseException:
-        process.stop()
-        raise
-    return process
-
-
 class Sandbox:
     """The reference Wimmelwelt backend with real dependencies, as a context manager.
 
     ``storage``: ``s3`` or ``local``; ``faults``: a WIMMELGATE_SANDBOX_FAULTS spec;
     ``prometheus``/``alertmanager``: ``auto`` (when the binary is on PATH), ``on`` or
-    ``off``. Data lives in ``workdir``, so a database restart keeps it.
+    ``off``; ``dialect``: the API dialect of the backend (WIMMELGATE_SANDBOX_DIALECT);
+    ``history``: seed the operational history (`history.seed`) during the start. Data
+    lives in ``workdir``, so a database restart keeps it.
+
+    `start` returns once the database answers ``ping``, the bucket exists, the backend
+    answers ``/_sandbox/ready``, Alertmanager is ready and Prometheus has loaded its rules;
+    metric data takes longer (`wait_for_metric_data`).
     """
 
     def __init__(
@@ -231,10 +127,12 @@ class Sandbox:
         commit: str = "sandbox",
         prometheus: str = "auto",
         alertmanager: str = "auto",
-        scrape_interval_s: float = 1.0,
+        scrape_interval_s: float = monitoring.SCRAPE_INTERVAL_S,
         smoke_user: str = "smoke",
         smoke_password: str | None = None,
         login_limit: int = 5,
+        dialect: str = DEFAULT_DIALECT,
+        history: bool = False,
         start_timeout_s: float = START_TIMEOUT_S,
     ) -> None:
         self.workdir = Path(workdir).resolve()
@@ -249,6 +147,8 @@ class Sandbox:
         self.smoke_user = smoke_user
         self.smoke_password = smoke_password or secrets.token_urlsafe(18)
         self.login_limit = login_limit
+        self.dialect = dialect
+        self.history = history
         self.start_timeout_s = start_timeout_s
         self.info: SandboxInfo | None = None
         self._watchdogs: list[subprocess.Popen[bytes]] = []
@@ -275,8 +175,8 @@ class Sandbox:
             parse_faults(self.faults)
         except ValueError as exc:
             raise SandboxError(str(exc)) from None
-        prometheus = _binary(self.prometheus, monitoring.PROMETHEUS_BINARY)
-        alertmanager = _binary(self.alertmanager, monitoring.ALERTMANAGER_BINARY)
+        prometheus = monitoring.binary_for(self.prometheus, monitoring.PROMETHEUS_BINARY)
+        alertmanager = monitoring.binary_for(self.alertmanager, monitoring.ALERTMANAGER_BINARY)
         secantusd = find_secantusd()
         busy = running_records(self.workdir / "pids")
         if busy:
@@ -291,11 +191,23 @@ class Sandbox:
             raise
         return self.info
 
+    def wait_for_metric_data(self, bound_s: float = warmup.WARM_UP_BOUND_S) -> bool:
+        """Until the metric gates can measure (see `warmup`); False without Prometheus
+        or when ``bound_s`` passes first."""
+        if self.info is None or not self.info.prometheus_url:
+            return False
+        return warmup.wait_for_metric_data(
+            self.info.prometheus_url,
+            job=SCRAPE_JOB,
+            scrape_interval_s=self.scrape_interval_s,
+            span_s=warmup.warm_up_span(self.traffic_rps),
+            bound_s=bound_s,
+        )
+
     def _dirs(self) -> dict[str, Path]:
         dirs = {name: self.workdir / name for name in ("logs", "pids", "config", "files")}
-        dirs["mongodb"] = self.workdir / "data" / "mongodb"
-        dirs["prometheus"] = self.workdir / "data" / "prometheus"
-        dirs["alertmanager"] = self.workdir / "data" / "alertmanager"
+        for name in ("mongodb", "prometheus", "alertmanager"):
+            dirs[name] = self.workdir / "data" / name
         for path in dirs.values():
             path.mkdir(parents=True, exist_ok=True)
         return dirs
@@ -314,47 +226,52 @@ class Sandbox:
             cwd=self.workdir,
         )
         self._watchdogs.append(watchdog)
-        wait_for_pid_file(self.workdir / "pids" / f"{name}.pid", watchdog, self.start_timeout_s)
         return watchdog, log_file
 
-    def _wait(self, what: str, ready: Callable[[], bool], watchdog: subprocess.Popen[bytes], log_file: Path) -> None:
+    def _await(
+        self,
+        tasks: Tasks,
+        name: str,
+        what: str,
+        ready: Callable[[], bool],
+        process: tuple[subprocess.Popen[bytes], Path],
+    ) -> None:
+        """The process's pid file, then ``ready`` (failing fast when it exits)."""
+        watchdog, log_file = process
+        wait_for_pid_file(self.workdir / "pids" / f"{name}.pid", watchdog, self.start_timeout_s)
         wait_until(
-            ready, what=what, log_file=log_file, timeout_s=self.start_timeout_s, alive=lambda: watchdog.poll() is None
+            ready,
+            what=what,
+            log_file=log_file,
+            timeout_s=self.start_timeout_s,
+            alive=lambda: watchdog.poll() is None,
+            cancelled=tasks.cancelled,
         )
 
-    def _start(self, secantusd: str, prometheus: str | None, alertmanager: str | None) -> SandboxInfo:
-        dirs = self._dirs()
-        db_port, s3_port, backend_port, prom_port, am_port = free_ports(5)
-        empty_toml = dirs["config"] / "secantusd.toml"
-        empty_toml.write_text("# empty: keeps secantusd from auto-loading ./secantusd.toml\n")
-        db_command = [
-            secantusd,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(db_port),
-            "--storage-path",
-            str(dirs["mongodb"]),
-            "--enable-test-commands",
-            "--config",
-            str(empty_toml),
-        ]
-        db, db_log = self._spawn("mongodb", db_command, f"--port {db_port}")
-        s3, s3_log = self._spawn("s3", [sys.executable, "-m", S3_MODULE, "--port", str(s3_port)], f"--port {s3_port}")
+    def _describe(
+        self, secantusd: str, dirs: dict[str, Path], ports: list[int], prometheus: bool, alertmanager: bool
+    ) -> SandboxInfo:
+        db_port, s3_port, backend_port, prom_port, am_port = ports
         rules_file, am_config = monitoring.install_configs(dirs["config"])
         pids = dirs["pids"]
-        info = SandboxInfo(
-            base_url=f"http://127.0.0.1:{backend_port}",
-            mongodb_uri=f"mongodb://127.0.0.1:{db_port}/{DATABASE}",
-            s3_endpoint=f"http://127.0.0.1:{s3_port}",
+        empty_toml = dirs["config"] / "secantusd.toml"
+        empty_toml.write_text("# empty: keeps secantusd from auto-loading ./secantusd.toml\n")
+        db_command = (
+            *(secantusd, "--host", HOST, "--port", str(db_port), "--storage-path", str(dirs["mongodb"])),
+            *("--enable-test-commands", "--config", str(empty_toml)),
+        )
+        return SandboxInfo(
+            base_url=f"http://{HOST}:{backend_port}",
+            mongodb_uri=f"mongodb://{HOST}:{db_port}/{DATABASE}",
+            s3_endpoint=f"http://{HOST}:{s3_port}",
             s3_bucket=BUCKET,
             s3_region=REGION,
             s3_access_key_id="sandbox-" + secrets.token_hex(6),
             s3_secret_access_key=secrets.token_hex(16),
             storage_mode=self.storage,
             local_storage_path=dirs["files"],
-            prometheus_url=f"http://127.0.0.1:{prom_port}" if prometheus else None,
-            alertmanager_url=f"http://127.0.0.1:{am_port}" if alertmanager else None,
+            prometheus_url=f"http://{HOST}:{prom_port}" if prometheus else None,
+            alertmanager_url=f"http://{HOST}:{am_port}" if alertmanager else None,
             workdir=self.workdir,
             version=self.version,
             commit=self.commit,
@@ -370,17 +287,18 @@ class Sandbox:
             alertmanager_pid_file=pids / "alertmanager.pid" if alertmanager else None,
             rules_file=rules_file,
             alertmanager_config_file=am_config,
-            db_command=tuple(db_command),
+            db_command=db_command,
             owner_pid=os.getpid(),
+            dialect=self.dialect,
         )
-        client = mongo_client(info.mongodb_uri)
-        try:
-            self._wait("sandbox database (secantusd)", lambda: mongo_pings(client), db, db_log)
-        finally:
-            client.close()
-        self._wait("sandbox S3 server (moto)", lambda: http_answers(info.s3_endpoint), s3, s3_log)
-        bucket_client = s3_client(info.s3_endpoint, REGION, info.s3_access_key_id, info.s3_secret_access_key)
-        ensure_bucket(bucket_client, BUCKET, REGION)
+
+    def _start(self, secantusd: str, prometheus: str | None, alertmanager: str | None) -> SandboxInfo:
+        ports = free_ports(5)
+        info = self._describe(secantusd, self._dirs(), ports, bool(prometheus), bool(alertmanager))
+        tasks = Tasks()
+        # everything is spawned before anything is awaited
+        db = self._spawn("mongodb", list(info.db_command), f"--port {info.db_port}")
+        s3 = self._spawn("s3", [sys.executable, "-m", S3_MODULE, "--port", str(ports[1])], f"--port {ports[1]}")
         env = backend_environ(
             info,
             faults=self.faults,
@@ -390,41 +308,79 @@ class Sandbox:
             storage_mode=self.storage,
             log_file=info.backend_log_file,
             login_limit=self.login_limit,
+            dialect=self.dialect,
         )
-        backend, backend_log = self._spawn(
+        backend = self._spawn("backend", backend_command(ports[2]), f"--port {ports[2]}", env=env)
+        self._spawn_monitoring(tasks, info, prometheus, alertmanager)
+        database_up = threading.Event()
+        tasks.run("database", lambda: self._await_database(tasks, info, db, database_up))
+        tasks.run("storage", lambda: self._await_storage(tasks, info, s3, database_up))
+        tasks.run(
             "backend",
-            [sys.executable, "-m", BACKEND_MODULE, "--port", str(backend_port)],
-            f"--port {backend_port}",
-            env=env,
+            lambda: self._await(tasks, "backend", "sandbox backend", lambda: backend_ready(info.base_url), backend),
         )
-        self._wait("sandbox backend", lambda: http_ok(info.base_url + "/health"), backend, backend_log)
-        self._start_monitoring(info, prometheus, alertmanager, prom_port, am_port)
+        tasks.join()
         info.save()
         _write_env_file(info)
         return info
 
-    def _start_monitoring(
-        self, info: SandboxInfo, prometheus: str | None, alertmanager: str | None, prom_port: int, am_port: int
+    def _await_database(
+        self, tasks: Tasks, info: SandboxInfo, db: tuple[subprocess.Popen[bytes], Path], up: threading.Event
     ) -> None:
-        """Alertmanager, then Prometheus (pointed at it); both waited for together."""
-        waits: list[tuple[str, Callable[[], bool], subprocess.Popen[bytes], Path]] = []
+        import pymongo  # noqa: F401  (imported while the database starts)
+
+        what = "sandbox database (secantusd)"
+        self._await(tasks, "mongodb", what, lambda: tcp_open(HOST, info.db_port), db)
+        client = mongo_client(info.mongodb_uri)  # now: its first connection must not be refused
+        try:
+            self._await(tasks, "mongodb", what, lambda: mongo_pings(client), db)
+        finally:
+            client.close()
+        up.set()
+
+    def _await_storage(
+        self, tasks: Tasks, info: SandboxInfo, s3: tuple[subprocess.Popen[bytes], Path], database_up: threading.Event
+    ) -> None:
+        """S3 answers, the bucket exists, and (with ``history``) the history is seeded."""
+        client = s3_client(info.s3_endpoint, REGION, info.s3_access_key_id, info.s3_secret_access_key)
+        self._await(tasks, "s3", "sandbox S3 server (moto)", lambda: http_answers(info.s3_endpoint), s3)
+        ensure_bucket(client, BUCKET, REGION)
+        if not self.history:
+            return
+        while not database_up.wait(0.02):
+            if tasks.cancelled.is_set():
+                return
+        from pytest_wimmelgate.sandbox.launcher.history import seed
+
+        seed(info, s3=client)
+
+    def _spawn_monitoring(
+        self, tasks: Tasks, info: SandboxInfo, prometheus: str | None, alertmanager: str | None
+    ) -> None:
+        """Alertmanager and Prometheus (pointed at it and at the backend's future port)."""
         if alertmanager and info.alertmanager_url:
+            am_port = int(info.alertmanager_url.rsplit(":", 1)[1])
             command = monitoring.alertmanager_command(
                 alertmanager,
                 config=info.alertmanager_config_file,
                 data=self.workdir / "data" / "alertmanager",
                 port=am_port,
             )
-            watchdog, log = self._spawn("alertmanager", command, f"127.0.0.1:{am_port}")
+            am = self._spawn("alertmanager", command, f"{HOST}:{am_port}")
             am_ready = info.alertmanager_url + "/-/ready"
-            waits.append(("Alertmanager", lambda: http_ok(am_ready), watchdog, log))
+            tasks.run(
+                "alertmanager",
+                lambda: self._await(tasks, "alertmanager", "Alertmanager", lambda: http_ok(am_ready), am),
+            )
         if prometheus and info.prometheus_url:
+            prom_url = info.prometheus_url
+            prom_port = int(prom_url.rsplit(":", 1)[1])
             config = self.workdir / "config" / "prometheus.yml"
             config.write_text(
                 monitoring.render_prometheus_config(
                     backend_target=info.base_url.split("://", 1)[1],
                     rules_file=info.rules_file,
-                    alertmanager_target=f"127.0.0.1:{am_port}" if alertmanager else None,
+                    alertmanager_target=info.alertmanager_url.split("://", 1)[1] if info.alertmanager_url else None,
                     scrape_interval_s=self.scrape_interval_s,
                 ),
                 encoding="utf-8",
@@ -432,61 +388,27 @@ class Sandbox:
             command = monitoring.prometheus_command(
                 prometheus, config=config, data=self.workdir / "data" / "prometheus", port=prom_port
             )
-            watchdog, log = self._spawn("prometheus", command, f"127.0.0.1:{prom_port}")
-            prom_url = info.prometheus_url
-            waits.append(("Prometheus", lambda: http_ok(prom_url + "/-/ready"), watchdog, log))
-            # Prometheus 2.x applies discovered targets only after ~5 s: wait for the
-            # first scrape, so queries right after start() find data.
-            waits.append(
-                (
-                    "Prometheus (first scrape of the backend)",
-                    lambda: prometheus_has_scraped(prom_url, SCRAPE_JOB),
-                    watchdog,
-                    log,
-                )
+            prom = self._spawn("prometheus", command, f"{HOST}:{prom_port}")
+            tasks.run(
+                "prometheus",
+                lambda: self._await(
+                    tasks, "prometheus", "Prometheus (rules loaded)", lambda: warmup.rules_loaded(prom_url), prom
+                ),
             )
-        for what, ready, watchdog, log in waits:
-            self._wait(what, ready, watchdog, log)
 
     # -- stop -----------------------------------------------------------------------------
 
-    def stop(self) -> None:
-        """End every sandbox process (paused ones too), also after a failed start.
+    def stop(self, grace_s: float = STOP_GRACE_S) -> None:
+        """End every sandbox process (paused ones too) and its watchdog, also after a failed
+        start: SIGTERM to all at once, SIGKILL to what has not exited after ``grace_s``.
 
         An interrupt (Ctrl-C) during stop does not skip the remaining processes; it is
         re-raised once all are stopped.
         """
-        interrupted: BaseException | None = None
-        for stage in _pid_files_by_stage(self.workdir / "pids"):
-            try:
-                records = [read_pid_file(path) for path in stage]
-                stop_records([record for record in records if record is not None])
-                for path in stage:
-                    path.unlink(missing_ok=True)
-            except BaseException as exc:  # keep stopping the rest
-                interrupted = interrupted or exc
-        for watchdog in self._watchdogs:
-            try:
-                reap(watchdog)
-            except BaseException as exc:
-                interrupted = interrupted or exc
-        self._watchdogs.clear()
-        self.info = None
-        if interrupted is not None:
-            raise interrupted
-
-
-def _pid_files_by_stage(pids: Path) -> list[list[Path]]:
-    """Pid files grouped in stop order; the processes of one stage stop together."""
-    if not pids.is_dir():
-        return []
-    stages: list[list[Path]] = [[] for _ in _STOP_STAGES]
-    for path in sorted(pids.glob("*.pid")):
-        index = next(
-            (i for i, prefixes in enumerate(_STOP_STAGES) if path.stem.startswith(prefixes)), len(_STOP_STAGES) - 1
-        )
-        stages[index].append(path)
-    return [stage for stage in stages if stage]
+        try:
+            stop_all(self.workdir / "pids", self._watchdogs, grace_s)
+        finally:
+            self.info = None
 
 
 def _write_env_file(info: SandboxInfo) -> Path:

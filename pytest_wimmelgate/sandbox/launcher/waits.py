@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 HTTP_TIMEOUT_S = 1.0
+
+
+def tcp_open(host: str, port: int, timeout_s: float = 0.2) -> bool:
+    """True once something accepts connections on ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
 
 
 def http_status(url: str) -> int | None:
@@ -35,6 +45,8 @@ def mongo_client(uri: str) -> Any:
 
 
 def mongo_pings(client: Any) -> bool:
+    """One ``ping``. Poll `tcp_open` first: a client whose first connection was refused
+    checks again only after its heartbeat (0.5 s)."""
     from pymongo.errors import PyMongoError
 
     try:
@@ -68,16 +80,3 @@ def ensure_bucket(client: Any, bucket: str, region: str) -> None:
     except ClientError:
         pass
     client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
-
-
-def prometheus_has_scraped(prometheus_url: str, job: str) -> bool:
-    """True once ``up{job=...}`` is 1, i.e. Prometheus scraped the target successfully."""
-    import requests
-
-    try:
-        answer = requests.get(
-            f"{prometheus_url}/api/v1/query", params={"query": f'up{{job="{job}"}} == 1'}, timeout=HTTP_TIMEOUT_S
-        )
-        return bool(answer.json()["data"]["result"])
-    except (requests.RequestException, ValueError, KeyError, TypeError):
-        return False

@@ -3,8 +3,9 @@
 ``python -m pytest_wimmelgate.sandbox.launcher.watchdog --owner PID --pid-file F --marker M
 [--detach] -- cmd...``
 
-The pid file names the command itself (not the watchdog), so pausing or killing it from
-any process acts on the real server. SIGTERM to the watchdog is forwarded to the command.
+The pid file names the command itself (and, on its third line, the watchdog), so pausing
+or killing it from any process acts on the real server. SIGTERM to the watchdog is
+forwarded to the command; the watchdog exits as soon as the command has.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from types import FrameType
 from pytest_wimmelgate.sandbox.launcher.processes import PidRecord, is_alive, write_pid_file
 
 POLL_S = 0.5
-GRACE_S = 5.0
+GRACE_S = 1.0
 
 
 def _terminate(child: subprocess.Popen[bytes]) -> None:
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, on_signal)
 
     child = subprocess.Popen(command, stdin=subprocess.DEVNULL)
-    write_pid_file(args.pid_file, PidRecord(child.pid, args.marker))
+    write_pid_file(args.pid_file, PidRecord(child.pid, args.marker, watchdog=os.getpid()))
     while True:
         if stopping or not is_alive(args.owner):
             _terminate(child)

@@ -11,6 +11,7 @@ import argparse
 import os
 import random
 import signal
+import socket
 import sys
 import threading
 import time
@@ -25,7 +26,8 @@ from pytest_wimmelgate.sandbox.service.backend_settings import BackendSettings
 from pytest_wimmelgate.sandbox.service.service import TRAFFIC_USER, traffic_password
 
 MAX_BODY = 20 * 1024 * 1024
-SEED_RETRY_S = 0.5
+SEED_RETRY_S = 0.1
+PORT_POLL_S = 0.02
 SEED_BEFORE_SERVING_S = 3.0
 
 
@@ -122,6 +124,26 @@ def _clean(value: str | None, limit: int) -> str | None:
     return text or None
 
 
+def _wait_for_port(uri: str, bound_s: float) -> bool:
+    """Until the database named by ``uri`` accepts connections (started at the same time
+    as this process); False after ``bound_s`` or for a URI with several hosts."""
+    import pymongo  # noqa: F401  (imported meanwhile)
+
+    try:
+        split = urlsplit(uri)
+        host, port = split.hostname or "127.0.0.1", split.port or 27017
+    except ValueError:
+        return False
+    deadline = time.monotonic() + bound_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(PORT_POLL_S)
+    return False
+
+
 def serve(settings: BackendSettings) -> int:
     """Build the backend, serve until SIGTERM/SIGINT, clean up; the exit status."""
     from pytest_wimmelgate.sandbox.service.database import Database
@@ -142,11 +164,14 @@ def serve(settings: BackendSettings) -> int:
         static={"service": "wimmelwelt-backend", "version": settings.version},
         on_line=lambda level: metrics.log_lines.labels(level=level).inc(),
     )
+    storage = make_storage(settings, metrics)  # while the database may still be starting
+    # a client whose first connection is refused tries again only after its heartbeat (0.5 s)
+    _wait_for_port(settings.mongodb_uri, SEED_BEFORE_SERVING_S)
     db = Database(settings.mongodb_uri, metrics)
     push = PushDispatcher(
         db, metrics, log, delay_s=settings.push_delay_s, failure_rate=settings.faults.push_failure_rate
     )
-    app = App(settings, db=db, storage=make_storage(settings, metrics), push=push, metrics=metrics, log=log)
+    app = App(settings, db=db, storage=storage, push=push, metrics=metrics, log=log)
     try:
         server = BackendServer((settings.host, settings.port), app)
     except OSError as exc:

@@ -1,0 +1,101 @@
+"""Readiness of the sandbox's Prometheus for the checks that read it, told by its API.
+
+Nothing here sleeps for a fixed time: each wait polls an API answer that the data is there.
+
+- ``rules_loaded``: ``/api/v1/rules`` lists the shipped rule group (what AL-1 reads).
+- ``metric_data_ready``: one instant query true once the metric gates (metrics/slo.py) can
+  measure: every series their SLIs read holds at least two samples (``rate()`` needs two;
+  a series with one reads as no increase, e.g. a 5xx series born with its first error),
+  the successful scrapes of the backend span long enough for about ``WARM_UP_REQUESTS``
+  requests (`warm_up_span`: then a fault rate of a few percent shows, one error is not
+  the whole rate), and each ratio's denominator has traffic (``rate > 0``: 0/0 is "no
+  data").
+
+Prometheus 2.x applies the targets of a new configuration only on its discovery tick, 5 s
+after start; that, not the scrape interval, is the floor of a metric warm-up.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pytest_wimmelgate.sandbox.launcher.processes import POLL_S
+from pytest_wimmelgate.sandbox.launcher.waits import HTTP_TIMEOUT_S
+
+#: the series the default SLIs read (metrics/slo.py DEFAULT_SLIS)
+SLI_METRICS = (
+    "http_requests_total",
+    "http_request_duration_seconds_bucket",
+    "readiness_checks_total",
+    "push_deliveries_total",
+)
+#: the denominators of the ratio SLIs: no traffic there is 0/0, i.e. no data
+TRAFFIC_METRICS = ("http_requests_total", "readiness_checks_total", "push_deliveries_total")
+#: requests the warm-up window should hold: one error in them is 1 %, half the 5xx limit
+WARM_UP_REQUESTS = 100
+#: the scrapes span at least the first, at most the second (slow traffic: a fault shows anyway)
+WARM_UP_SPAN_S = (1.0, 3.0)
+WARM_UP_BOUND_S = 30.0
+LOOKBACK = "1m"
+RULE_GROUP = "wimmelwelt"
+
+
+def warm_up_span(traffic_rps: float) -> float:
+    """Seconds of scrapes that hold about `WARM_UP_REQUESTS` at ``traffic_rps``, bounded."""
+    low, high = WARM_UP_SPAN_S
+    if traffic_rps <= 0:
+        return low
+    return min(high, max(low, WARM_UP_REQUESTS / traffic_rps))
+
+
+def metric_data_query(job: str, scrape_interval_s: float, span_s: float = WARM_UP_SPAN_S[0]) -> str:
+    """The PromQL that returns a sample exactly when the metric gates can measure."""
+    scrapes = 1 + max(1, math.ceil(span_s / scrape_interval_s - 1e-9))
+    parts = [f'max(sum_over_time(up{{job="{job}"}}[{LOOKBACK}])) >= {scrapes}']
+    parts += [f"min(count_over_time({metric}[{LOOKBACK}])) >= 2" for metric in SLI_METRICS]
+    parts += [f"sum(rate({metric}[{LOOKBACK}])) > 0" for metric in TRAFFIC_METRICS]
+    return " and ".join(f"({part})" for part in parts)
+
+
+def query_has_result(prometheus_url: str, query: str) -> bool:
+    """True when the instant query answers with at least one sample."""
+    import requests
+
+    try:
+        answer = requests.get(f"{prometheus_url}/api/v1/query", params={"query": query}, timeout=HTTP_TIMEOUT_S)
+        return bool(answer.json()["data"]["result"])
+    except (requests.RequestException, ValueError, KeyError, TypeError):
+        return False
+
+
+def rules_loaded(prometheus_url: str, group: str = RULE_GROUP) -> bool:
+    """True once Prometheus lists the rule group ``group``."""
+    import requests
+
+    try:
+        answer = requests.get(f"{prometheus_url}/api/v1/rules", timeout=HTTP_TIMEOUT_S)
+        return any(g.get("name") == group for g in answer.json()["data"]["groups"])
+    except (requests.RequestException, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def wait_for_metric_data(
+    prometheus_url: str,
+    *,
+    job: str,
+    scrape_interval_s: float,
+    span_s: float = WARM_UP_SPAN_S[0],
+    bound_s: float = WARM_UP_BOUND_S,
+) -> bool:
+    """Poll until `metric_data_query` answers; False when ``bound_s`` passes first (the
+    metric checks then say "no data", which is the truth)."""
+    import time
+
+    query = metric_data_query(job, scrape_interval_s, span_s)
+    deadline = time.monotonic() + bound_s
+    interval = max(POLL_S * 5, scrape_interval_s / 4)
+    while not query_has_result(prometheus_url, query):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+    return True
