@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pytest_wimmelgate.sandbox.service.backend_settings import DEFAULT_APP_ID
+
 INFO_FILE = "sandbox.json"
 _PATHS = frozenset(
     {
@@ -80,6 +82,7 @@ class SandboxInfo:
             "SANDBOX_S3_SECRET_ACCESS_KEY": self.s3_secret_access_key,
             "SANDBOX_SMOKE_USER": self.smoke_user,
             "SANDBOX_SMOKE_PASSWORD": self.smoke_password,
+            "SANDBOX_APP_ID": DEFAULT_APP_ID,
             "SANDBOX_PROMETHEUS_URL": self.prometheus_url or "",
             "SANDBOX_ALERTMANAGER_URL": self.alertmanager_url or "",
             "SANDBOX_INFO": json.dumps(self.to_dict()),
