@@ -239,8 +239,13 @@ class ContractRun:
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.sweep_lines:
-            terminalreporter.line("wimmelgate cleanup sweep: " + "; ".join(self.sweep_lines))
+        from pytest_wimmelgate.plugin import STATE_KEY
+
+        secrets = getattr(self.config.stash.get(STATE_KEY, None), "secrets", None)
+        lines = [f"wimmelgate cleanup sweep: {'; '.join(self.sweep_lines)}"] if self.sweep_lines else []
+        lines.extend(f"WARN   {warning}" for warning in self.warnings)
+        for line in lines:
+            terminalreporter.line(secrets.redact(line) if isinstance(secrets, SecretSet) else line)
 
 
 def run_warnings(config: pytest.Config) -> list[str]:

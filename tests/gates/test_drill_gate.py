@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from pytest_wimmelgate.contract.client import BackendClient
+from pytest_wimmelgate.config.secrets import SecretSet
+from pytest_wimmelgate.contract import smoke
+from pytest_wimmelgate.contract.cleanup import Cleanup
+from pytest_wimmelgate.contract.client import Account, ContractClient
+from pytest_wimmelgate.contract.parse import parse_backend
+from pytest_wimmelgate.contract.sessions import Sessions
 from pytest_wimmelgate.sandbox.launcher import control
 from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
 from tests.gates.conftest import check, newest_summary, run_gate
@@ -111,15 +116,23 @@ def _process_state(pid: int | None) -> str:
 
 
 def _upload_lands_in_s3(sandbox: SandboxInfo) -> str:
-    client = BackendClient(base_url=sandbox.base_url, run_id="wg-drill-aftercheck", timeout_s=5, paths={})
-    token = client.login(sandbox.smoke_user, sandbox.smoke_password)
-    data = os.urandom(4096)
-    stored = client.upload(token, name="after-drill.bin", data=data, tag="wg-drill-aftercheck")
+    """Upload through the default contract, as SG-6 does, and say where the bytes landed."""
+    settings = parse_backend({"base_url": sandbox.base_url, "timeout_s": 5}, "test")
+    client = ContractClient(
+        settings, "wg-drill-aftercheck", SecretSet(), Account(sandbox.smoke_user, sandbox.smoke_password)
+    )
+    sessions = Sessions(client)
+    session = sessions.open()
+    undo = Cleanup()
     try:
-        assert client.download(token, str(stored["id"])) == data
-        return str(stored.get("storage"))
+        flow = sessions.flow(session)
+        data = os.urandom(4096)
+        created = smoke.upload(client, flow, undo, name="after-drill.bin", data=data)
+        smoke.download(flow, data)
+        return str(created.captures.get("storage"))
     finally:
-        client.delete_upload(token, str(stored["id"]))
+        assert undo.run() == []
+        sessions.end(session)
 
 
 def test_drill_is_go_on_the_sandbox_and_leaves_it_healthy(
