@@ -24,10 +24,11 @@ from pytest_wimmelgate.config.environment import Environment
 from pytest_wimmelgate.config.secrets import SecretSet
 from pytest_wimmelgate.config.sections import RunSettings
 from pytest_wimmelgate.core import outcomes
-from pytest_wimmelgate.core.evidence import attach_failure_evidence
-from pytest_wimmelgate.core.locks import TargetLock
+from pytest_wimmelgate.core.evidence import Evidence, attach_failure_evidence
+from pytest_wimmelgate.core.locks import LockWait, TargetLock
 from pytest_wimmelgate.core.redaction import redact_report
 from pytest_wimmelgate.core.run import RunContext
+from pytest_wimmelgate.core.signals import InterruptSignals
 from pytest_wimmelgate.core.terminal import verdict_lines
 from pytest_wimmelgate.core.verdict import CheckRecord, Verdict, apply_waivers, decide
 
@@ -79,8 +80,13 @@ class GateSession:
         self.report_note: str | None = None
         self.report_mode = "auto"
         self.allure_cli: list[str] | None = None
-        self.lock = TargetLock(self.run_dir / ".target.lock")
+        self.lock = TargetLock.for_run(
+            base_url=self._base_url(), faults=self._faults_settings(), sandbox_info=self._sandbox_info()
+        )
         config.add_cleanup(self.lock.close)
+        self.signals = InterruptSignals()  # SIGTERM/SIGHUP/SIGINT: lift faults, write the summary, exit 2
+        config.pluginmanager.register(self.signals, "wimmelgate-signals")
+        self.signals.install()
 
     # -- xdist -----------------------------------------------------------------
     @pytest.hookimpl(optionalhook=True)
@@ -119,11 +125,15 @@ class GateSession:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, Any, Any]:
         exclusive = item.get_closest_marker(catalogue.DESTRUCTIVE_MARKER) is not None
-        with self.lock.hold(exclusive=exclusive):
+        with self.lock.hold(exclusive=exclusive) as waited:
+            item.stash[LOCK_WAIT_KEY] = waited
             return (yield)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        waited = item.stash.get(LOCK_WAIT_KEY, None)
+        if waited is not None:
+            waited.settle(Evidence(self.secrets))
         if (
             item.get_closest_marker(catalogue.DESTRUCTIVE_MARKER)
             and self.rules.protected
@@ -183,11 +193,11 @@ class GateSession:
         self.records = self._records()
         gates = self._gates()
         interrupted = int(exitstatus) in (EXIT_INTERRUPTED, 3)
-        note = "run interrupted before all checks ran" if interrupted else ""
+        note = (self.signals.reason or "run interrupted before all checks ran") if interrupted else ""
         self.verdict = decide(
             self.records, no_selection_reason=note or f"no check selected by -m {self.config.option.markexpr!r}"
         )
-        if interrupted and self.verdict.go:
+        if interrupted:
             self.verdict = decide([*self.records, CheckRecord(None, "interrupted", (), "failed", reason=note)])
         if int(exitstatus) in (EXIT_USAGE, EXIT_INTERRUPTED, 3):
             self.exit_status = int(exitstatus)
@@ -248,6 +258,16 @@ class GateSession:
                 )
             )
         return apply_waivers(records, waivers)
+
+    def _faults_settings(self) -> dict[str, Any]:
+        faults = self.settings.resolved.get("faults")
+        return dict(faults) if isinstance(faults, dict) else {}
+
+    def _sandbox_info(self) -> dict[str, Any] | None:
+        import os
+
+        raw = self.sandbox_variables.get("SANDBOX_INFO") or os.environ.get("SANDBOX_INFO")
+        return dict(json.loads(raw)) if raw else None
 
     def _base_url(self) -> str:
         backend = self.settings.resolved.get("backend")
@@ -322,6 +342,7 @@ def _plain(node: Any) -> Any:
 USER_ALLURE_DIR = pytest.StashKey[str]()
 USER_JUNIT = pytest.StashKey[str]()
 META_KEY = pytest.StashKey[dict[str, Any]]()
+LOCK_WAIT_KEY = pytest.StashKey[LockWait]()
 
 
 def _check_order(tests: dict[str, _Phases]) -> Any:

@@ -38,12 +38,23 @@ class GuardedProvider(FaultProvider, Protocol):
 
 @contextmanager
 def blocked(provider: FaultProvider, target: str) -> Iterator[None]:
-    """Block ``target`` for the duration of the block; always unblock afterwards."""
-    provider.block(target)
+    """Block ``target`` for the duration of the block; always unblock afterwards.
+
+    With `RecordedFaults` the unblock also happens when an interruption (a signal) lands
+    between the block taking effect and the block statement's body starting.
+    """
+    if not isinstance(provider, RecordedFaults):
+        provider.block(target)
+        try:
+            yield
+        finally:
+            provider.unblock(target)
+        return
     try:
+        provider.block(target)
         yield
     finally:
-        provider.unblock(target)
+        provider.unblock_if_blocked(target)
 
 
 class RecordedFaults:
@@ -57,21 +68,26 @@ class RecordedFaults:
         self._open: dict[str, tuple[FaultInterval | None, Any]] = {}
 
     def block(self, target: str) -> None:
+        """Journal, arm the guard, then block; a block that failed leaves nothing to lift."""
         from pytest_wimmelgate.faults.guard import arm
 
         entry = self.journal.start(target=target, provider=self.name) if self.journal else None
-        guard = arm(self.inner.guard_spec(), target, bound_s=self.bound_s)
+        try:
+            guard = arm(self.inner.guard_spec(), target, bound_s=self.bound_s)
+        except BaseException:
+            self._end(entry)
+            raise
+        self._open[target] = (entry, guard)  # before the block: an interruption during it still unblocks
         try:
             self.inner.block(target)
-        except BaseException:
+        except Exception:
+            self._open.pop(target, None)
             guard.disarm()
-            if self.journal and entry:
-                self.journal.end(entry)
+            self._end(entry)
             raise
-        self._open[target] = (entry, guard)
 
     def unblock(self, target: str) -> None:
-        entry, guard = self._open.pop(target, (None, None))
+        entry, guard = self._open.get(target, (None, None))
         try:
             self.inner.unblock(target)
         except BaseException:
@@ -82,8 +98,13 @@ class RecordedFaults:
             if guard is not None:
                 guard.disarm()
         finally:
-            if self.journal and entry:
-                self.journal.end(entry)
+            self._open.pop(target, None)
+            self._end(entry)
+
+    def unblock_if_blocked(self, target: str) -> None:
+        """`unblock` when `block` took (or may have taken) effect; nothing after a failed block."""
+        if target in self._open:
+            self.unblock(target)
 
     def failover(self, target: str) -> None:
         if self.journal is None:
@@ -91,6 +112,10 @@ class RecordedFaults:
             return
         with self.journal.recording(target=target, provider=self.name, kind="failover"):
             self.inner.failover(target)
+
+    def _end(self, entry: FaultInterval | None) -> None:
+        if self.journal is not None and entry is not None:
+            self.journal.end(entry)
 
 
 def fault_bound_s(settings: Mapping[str, Any]) -> float:
