@@ -31,6 +31,7 @@ MIN_LENGTH = 6
 
 PLAIN = "plain"
 TRIE_LIMIT = 100
+CACHE_SIZE, CACHE_TEXT_LIMIT = 4096, 512  # redacted short texts remembered per generation of the set
 B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=")
 _HEX_ESCAPE = re.compile(r"%[0-9a-f][0-9A-Fa-f]|%[0-9A-F][a-f]")
 """A percent-escape with a lower-case hex digit: texts are scanned with these upper-cased
@@ -174,10 +175,11 @@ def _base64_cores(raw: bytes) -> Iterator[tuple[str, str]]:
 class _Matcher:
     """The compiled patterns of one generation of a secret set (replaced whole by `add`).
 
-    Forms up to `TRIE_LIMIT` characters go into one trie-shaped pattern: ``first`` finds
-    the first hit fast, ``every`` (the same inside a lookahead, compiled on the first hit)
-    finds overlapping hits so their union is masked. Longer forms (whole keys, their
-    escapes) are few and found with ``str.find``.
+    Every form up to `TRIE_LIMIT` characters, and the first `TRIE_LIMIT` characters of
+    each longer one (its anchor), go into one trie-shaped pattern: ``first`` tells in one
+    pass whether a text holds anything at all; ``every`` (the same inside a lookahead,
+    compiled on the first hit) finds overlapping hits so their union is masked. Only when
+    an anchor is found are the long forms (whole keys, their escapes) looked up whole.
     """
 
     def __init__(self, forms: Mapping[str, str]) -> None:
@@ -185,20 +187,39 @@ class _Matcher:
         self.values = tuple(sorted(forms, key=lambda f: (-len(f), f)))
         self.long = tuple(f for f in self.values if len(f) > TRIE_LIMIT)
         short = [f for f in self.values if len(f) <= TRIE_LIMIT]
+        self._anchors = frozenset(f[:TRIE_LIMIT] for f in self.long)
+        # a bare anchor hides the short forms that are its prefixes: keep the longest of them
+        self._within = {a: max((f for f in short if a.startswith(f)), key=len, default="") for a in self._anchors}
+        patterns = sorted({*short, *self._anchors}, key=lambda f: (-len(f), f))
         self._source = ""
         self.first: re.Pattern[str] | None = None
-        if short:
+        if patterns:
             try:
-                self._source = _trie_pattern(short)
+                self._source = _trie_pattern(patterns)
                 self.first = re.compile(self._source)
             except (RecursionError, re.error):  # pathological nesting: a flat alternation, longest first
-                self._source = "|".join(re.escape(f) for f in short)
+                self._source = "|".join(re.escape(f) for f in patterns)
                 self.first = re.compile(self._source)
         self._every: re.Pattern[str] | None = None
         self._raw: re.Pattern[bytes] | None = None
+        self._cache: dict[str, str] = {}
 
     def __bool__(self) -> bool:
         return bool(self.forms)
+
+    def redacted(self, text: str) -> str:
+        """``text`` with every form masked; short texts are remembered (reports repeat them a lot)."""
+        if len(text) > CACHE_TEXT_LIMIT:
+            spans = self.spans(text)
+            return _masked(text, spans, self.forms) if spans else text
+        known = self._cache.get(text)
+        if known is None:
+            spans = self.spans(text)
+            known = _masked(text, spans, self.forms) if spans else text
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
+            self._cache[text] = known
+        return known
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
         """``(start, end, form)`` of every hit, overlapping ones included; empty when clean.
@@ -212,13 +233,21 @@ class _Matcher:
         return found
 
     def _spans(self, text: str) -> list[tuple[int, int, str]]:
-        found = []
         hit = self.first.search(text) if self.first is not None else None
-        if hit is not None:
-            if self._every is None:
-                self._every = re.compile(f"(?=({self._source}))")
-            found = [(m.start(), m.end(1), m.group(1)) for m in self._every.finditer(text, hit.start())]
-        for form in self.long:
+        if hit is None:
+            return []
+        if self._every is None:
+            self._every = re.compile(f"(?=({self._source}))")
+        found, anchored = [], False
+        for match in self._every.finditer(text, hit.start()):
+            start, matched = match.start(), match.group(1)
+            if matched in self._anchors:
+                anchored = True
+                if matched not in self.forms:
+                    matched = self._within[matched]
+            if matched:
+                found.append((start, start + len(matched), matched))
+        for form in self.long if anchored else ():
             start = text.find(form)
             while start >= 0:
                 found.append((start, start + len(form), form))
@@ -310,8 +339,7 @@ class SecretSet:
         matcher = self._matcher
         if not matcher:
             return text
-        spans = matcher.spans(text)
-        return _masked(text, spans, matcher.forms) if spans else text
+        return matcher.redacted(text)
 
     def redact_bytes(self, body: bytes) -> bytes:
         matcher = self._matcher
