@@ -32,11 +32,12 @@ def run_sweep(
     tag: str | None,
     older_than: str | None,
     rootdir: Path | None = None,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> int:
     """The command; prints one line per kind of record and one per leftover."""
     from pytest_wimmelgate.config.environment import load
 
+    out = out or sys.stdout
     if (tag is None) == (older_than is None):
         return _usage("sweep: give exactly one of --tag TAG or --older-than DURATION")
     if tag is not None and not tag.startswith(GATE_TAG_PREFIX):
