@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 
 from pytest_wimmelgate.artifacts import allure_results
 from pytest_wimmelgate.config.secrets import SecretSet
+from tests.report.conftest import clean_environ
 
 CHECKS_OF_EVERY_KIND = """
 import pytest
@@ -53,16 +56,26 @@ waivers:
 """
 
 
-@pytest.fixture
-def results(pytester: pytest.Pytester) -> dict[str, dict[str, Any]]:
-    """The result files of one inner staging gate run, by title."""
-    pytester.makefile(".yaml", env=ENV)
-    pytester.makepyfile(test_checks=CHECKS_OF_EVERY_KIND)
-    outcome = pytester.runpytest(
-        "-p", "no:cacheprovider", "--wg-env", "env.yaml", "--wg-release-dir", "rel", "-m", "staging_gate"
+INNER_RUN = (sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--wg-env=env.yaml", "--wg-release-dir=rel")
+
+
+@pytest.fixture(scope="module", params=["-n0", "-n2"])
+def results(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> dict[str, dict[str, Any]]:
+    """The result files of one inner staging gate run, by title (without and with xdist workers)."""
+    folder = tmp_path_factory.mktemp("every-kind")
+    (folder / "env.yaml").write_text(ENV)
+    (folder / "test_checks.py").write_text(CHECKS_OF_EVERY_KIND)
+    done = subprocess.run(
+        [*INNER_RUN, "-m", "staging_gate", request.param],
+        cwd=folder,
+        env=clean_environ(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
-    assert outcome.ret == 1
-    [run_dir] = (pytester.path / "rel").glob("*/*/*")
+    assert done.returncode == 1, done.stdout[-3000:]
+    [run_dir] = (folder / "rel").glob("*/*/*")
     found: dict[str, dict[str, Any]] = {}
     for path in (run_dir / "allure-results").glob("*-result.json"):
         data = json.loads(path.read_text())
