@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
 from pytest_wimmelgate.errors import Category, CheckFailed, ConfigError
 from pytest_wimmelgate.faults import blocked, make_provider
@@ -171,3 +173,27 @@ def test_a_disarmed_guard_lifts_nothing_later(tmp_path: Path) -> None:
     flag.touch()  # someone else's fault now: the guard of the finished block must leave it alone
     time.sleep(1.5)
     assert flag.exists()
+
+
+def test_sigkill_of_the_blocking_process_is_lifted_through_the_http_hook(httpserver: HTTPServer) -> None:
+    calls: list[str] = []
+    httpserver.expect_request("/faults", method="POST").respond_with_handler(
+        lambda request: calls.append(request.get_json()["action"]) or Response(status=204)
+    )
+    script = textwrap.dedent(
+        f"""
+        import time
+        from pytest_wimmelgate.faults import make_provider
+        provider = make_provider(
+            {{"provider": "http", "http": {{"url": "{httpserver.url_for("/faults")}", "token": "hook-t0ken"}}}},
+            source="env.yaml", sandbox_info=None)
+        provider.block("database")
+        print("blocked", flush=True)
+        time.sleep(600)
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    assert child.stdout is not None and child.stdout.readline().strip() == b"blocked"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert _wait_for(lambda: calls == ["block", "unblock"], 10) is not None, calls

@@ -41,7 +41,7 @@ def _state(pid: int) -> str:
 class GateRun:
     """A staging gate run of SG-3 in its own session (signals reach only the pid we send them to)."""
 
-    def __init__(self, tmp_path: Path, environ: dict[str, str], workers: int) -> None:
+    def __init__(self, tmp_path: Path, environ: dict[str, str], workers: int, *args: str) -> None:
         self.release_dir = tmp_path / "rel"
         command = [
             sys.executable,
@@ -62,6 +62,7 @@ class GateRun:
             "blocked_database",
             "-n",
             str(workers),
+            *args,
         ]
         self.output = tmp_path / "gate-output.txt"
         with open(self.output, "wb") as out:
