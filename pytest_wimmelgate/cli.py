@@ -119,15 +119,14 @@ def report(run_dir: Path, *, allure: str | None = None, timeout_s: float = 180.0
     """Make the report folder of an existing run folder again (e.g. after installing Allure) and rewrite its
     manifest; exit 1 when the report failed or files outside ``report/`` changed since the manifest."""
     from pytest_wimmelgate.artifacts import report as reportmod
+    from pytest_wimmelgate.artifacts.allure_cli import find_command, missing_reason
     from pytest_wimmelgate.artifacts.bundle import rebuild_report, report_line
-    from pytest_wimmelgate.errors import ConfigError
 
     if not (run_dir / reportmod.RESULTS).is_dir() or not (run_dir / "gate-summary.json").is_file():
         return _usage(f"{run_dir}: not a run folder (no {reportmod.RESULTS}/ and gate-summary.json)")
-    try:
-        cli = reportmod.require_cli("required", allure)
-    except ConfigError as error:
-        return _usage(str(error))
+    cli = find_command(allure)
+    if cli is None:
+        return _usage(f"no Allure for the full report: {missing_reason(allure)}")
     result, problems = rebuild_report(run_dir, cli=cli, timeout_s=timeout_s)
     if result is None:
         for problem in problems:
