@@ -1,7 +1,7 @@
 """Real Prometheus, Alertmanager and a prometheus_client target for the metrics tests.
 
 Prometheus (Debian ``prometheus``) scrapes a small ``prometheus_client`` HTTP server
-every second; a driver thread keeps feeding that server's counters and histograms with
+every 0.25 s; a driver thread keeps feeding that server's counters and histograms with
 a known mix (10 % 5xx, p95 in the 0.5–0.75 s bucket, 0.5 % readiness failures, 95 %
 push success), so the queries see real rates over short windows. Alertmanager
 (Debian ``prometheus-alertmanager``) runs with a staging-like routing and receives
@@ -33,6 +33,11 @@ EXPECTED_P95_MS = 625.0
 EXPECTED_READINESS_FAIL_PCT = 0.5
 EXPECTED_PUSH_SUCCESS_PCT = 95.0
 TICK_S = 0.05
+#: scrape and rule evaluation interval of the test Prometheus (short: the suite waits less)
+SCRAPE_INTERVAL = "250ms"
+#: successful scrapes before the fixture hands Prometheus out: 1.5 s of data, so a
+#: 10 s rate has points a second back (query_range) and ratios rest on several samples
+READY_SCRAPES = 7
 
 STAGING_ALERTMANAGER_CONFIG = """
 global:
@@ -252,8 +257,8 @@ def prometheus_url(
     alertmanager_url: str,
     prometheus_rules_file: Path,
 ) -> Iterator[str]:
-    """A real Prometheus scraping `metrics_target` every second, alerting to Alertmanager,
-    ready once a 30 s rate has data."""
+    """A real Prometheus scraping `metrics_target` every 0.25 s, alerting to Alertmanager,
+    ready once 30 s rates have data (`_wait_for_rates`)."""
     if PROMETHEUS is None:
         pytest.skip("prometheus is not installed")
     workdir = tmp_path_factory.mktemp("prometheus")
@@ -261,8 +266,8 @@ def prometheus_url(
     config.write_text(
         f"""
 global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
+  scrape_interval: {SCRAPE_INTERVAL}
+  evaluation_interval: {SCRAPE_INTERVAL}
 rule_files: ["{prometheus_rules_file}"]
 alerting:
   alertmanagers:
@@ -292,14 +297,16 @@ scrape_configs:
 
 
 def _wait_for_rates(url: str, timeout_s: float = 30.0) -> None:
-    """Until both driven request series have a 30 s rate (at least two scrapes)."""
-    probe = "count(rate(http_requests_total[30s]) > 0)"
+    """Until both driven request series have a 30 s rate and `READY_SCRAPES` scrapes
+    succeeded: one query, polled (Prometheus applies its targets ~5 s after start)."""
+    probe = (
+        f'(sum_over_time(up{{job="wimmelwelt"}}[30s]) >= {READY_SCRAPES})'
+        " and on() (count(rate(http_requests_total[30s]) > 0) >= 2)"
+    )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         answer = requests.get(url + "/api/v1/query", params={"query": probe}, timeout=2).json()
-        result = answer.get("data", {}).get("result", [])
-        if result and float(result[0]["value"][1]) >= 2:
-            time.sleep(1.0)  # one more scrape, so ratios rest on three samples
+        if answer.get("data", {}).get("result"):
             return
-        time.sleep(0.25)
-    raise RuntimeError("Prometheus has no rate data after 30 s")
+        time.sleep(0.1)
+    raise RuntimeError(f"Prometheus has no rate data after {timeout_s:g} s")
