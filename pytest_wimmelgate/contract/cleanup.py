@@ -55,6 +55,10 @@ class Cleanup:
     def add(self, what: str, undo: Callable[[], None], *, kind: str = "", id: str = "") -> None:
         self._actions.append(_Action(what, undo, kind, id))
 
+    def done(self, what: str) -> None:
+        """The check removed it itself: its undo need not run."""
+        self._actions = [a for a in self._actions if a.what != what]
+
     def __len__(self) -> int:
         return len(self._actions)
 

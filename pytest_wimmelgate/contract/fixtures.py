@@ -185,7 +185,8 @@ class ContractRun:
             return
         try:
             settings = load_backend_settings(self.config, env)
-            state.secrets.add(*startup_secrets(env.get("backend"), settings))  # type: ignore[union-attr]
+            resolved = getattr(getattr(state, "settings", None), "resolved", None) or {"backend": env.get("backend")}
+            state.secrets.add(*startup_secrets(resolved, settings))  # type: ignore[union-attr]
         except WimmelgateError as error:
             raise pytest.UsageError(str(error)) from None
 

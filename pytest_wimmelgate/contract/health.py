@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from pytest_wimmelgate.config.secrets import SecretSet
 from pytest_wimmelgate.contract.client import ContractClient, StepResult
+from pytest_wimmelgate.contract.model import BackendSettings
 from pytest_wimmelgate.core.waiting import poll_until
-from pytest_wimmelgate.errors import Category, CheckFailed, ProbeError
+from pytest_wimmelgate.errors import Category, CheckFailed, ProbeError, WimmelgateError
 from pytest_wimmelgate.faults import FaultProvider, blocked
 
 
@@ -107,6 +109,18 @@ def release(client: ContractClient, health: StepResult | None = None) -> Release
         label=step.label(),
         path=step.path.literal or "/",
     )
+
+
+def reported_version(
+    settings: BackendSettings, secrets: SecretSet, *, run_id: str, timeout_s: float = 2.0
+) -> str | None:
+    """The version the backend reports through the contract's version request (the run's
+    ``--wg-version`` fallback at start); None when it reports none or does not answer in time."""
+    quick = replace(settings, timeout_s=min(settings.timeout_s, timeout_s))
+    try:
+        return release(ContractClient(quick, run_id, secrets)).version
+    except WimmelgateError:
+        return None
 
 
 def require_release(

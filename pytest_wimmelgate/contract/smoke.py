@@ -92,11 +92,12 @@ def check_messaging(client: ContractClient, flow: Flow, cleanup: Cleanup, run_ta
     text = f"wimmelgate smoke {run_tag}"
     flow.values["message.text"] = text
     created = flow.run("message_create")
-    register_delete(cleanup, client, "message_delete", flow, "message", created)
+    undo = register_delete(cleanup, client, "message_delete", flow, "message", created)
     stored = flow.run("message_read")
     if stored.captures.get("message_text") != text:
         raise CheckFailed(Category.PRODUCT, "the message read back differs from the one sent")
     flow.run("message_delete")
+    cleanup.done(undo)
     gone = flow.run("message_read", expect=None, require_captures=False)
     if gone.status not in client.settings.gone_status:
         raise CheckFailed(
@@ -140,6 +141,7 @@ def download(flow: Flow, data: bytes) -> None:
 def check_upload(client: ContractClient, flow: Flow, cleanup: Cleanup, *, name: str, data: bytes) -> Outcome:
     """SG-6: upload, the expected storage took it, download identical bytes, delete, gone."""
     created = upload(client, flow, cleanup, name=name, data=data)
+    undo = f"upload {_first_text(created.captures)}".strip()
     expected = client.settings.expect_storage
     if expected:
         stored_in = storage_of(client, created, expected)
@@ -150,6 +152,7 @@ def check_upload(client: ContractClient, flow: Flow, cleanup: Cleanup, *, name: 
             )
     download(flow, data)
     flow.run("upload_delete")
+    cleanup.done(undo)
     gone = flow.run("upload_read", expect=None)
     if gone.status not in client.settings.gone_status:
         raise CheckFailed(
@@ -207,15 +210,17 @@ def check_push(client: ContractClient, flow: Flow, cleanup: Cleanup, run_tag: st
 
 def register_delete(
     cleanup: Cleanup, client: ContractClient, step: str, flow: Flow, kind: str, created: StepResult
-) -> None:
-    """Register the delete of what ``created`` made, with the values known right now."""
+) -> str:
+    """Register the delete of what ``created`` made, with the values known right now; returns its name."""
     values = dict(flow.values)
     identifier = _first_text(created.captures)
 
     def delete() -> None:
         client.run(step, values)
 
-    cleanup.add(f"{kind} {identifier}".strip(), delete, kind=kind, id=identifier)
+    what = f"{kind} {identifier}".strip()
+    cleanup.add(what, delete, kind=kind, id=identifier)
+    return what
 
 
 def _first_text(captures: dict[str, Any]) -> str:

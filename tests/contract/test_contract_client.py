@@ -119,3 +119,12 @@ def _raw_contract() -> dict[str, object]:
     import yaml
 
     return dict(yaml.safe_load(OTHER_BACKEND.read_text())["backend"]["contract"])
+
+
+def test_the_reported_version_comes_from_the_contracts_version_request(parse_sandbox: SandboxInfo) -> None:
+    from pytest_wimmelgate.contract.health import reported_version
+
+    settings = settings_for(OTHER_BACKEND, parse_sandbox)
+    assert reported_version(settings, SecretSet(), run_id="wg-start") == "0.0.0-sandbox"  # GET /parse/about
+    unreachable = settings_for(OTHER_BACKEND, parse_sandbox, {"base_url": "http://127.0.0.1:9"})
+    assert reported_version(unreachable, SecretSet(), run_id="wg-start") is None
