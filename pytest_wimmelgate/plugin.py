@@ -34,6 +34,7 @@ from pytest_wimmelgate.errors import WimmelgateError
 
 SESSION_NAME = "wimmelgate-session"
 STATE_KEY = pytest.StashKey[PassiveState | GateSession]()
+pytest_plugins = ["pytest_wimmelgate.contract.fixtures"]  # backend, smoke_session, cleanup, …
 
 
 @pytest.hookimpl

@@ -4,10 +4,13 @@ belong to this gate too (see test_preflight, test_golive, test_metrics)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from pytest_wimmelgate.config.environment import Environment
-from pytest_wimmelgate.contract.client import BackendClient
+from pytest_wimmelgate.contract import health
+from pytest_wimmelgate.contract.client import ContractClient
 from pytest_wimmelgate.core.evidence import Evidence
 from pytest_wimmelgate.core.run import RunContext
 from pytest_wimmelgate.domain import migrations
@@ -25,15 +28,18 @@ def _previous_version(wg_run: RunContext) -> str:
 
 
 @pytest.mark.check("RV-1")
-def test_serving_version_is_n_minus_1_and_ready(backend: BackendClient, wg_run: RunContext, evidence: Evidence) -> None:
+def test_serving_version_is_n_minus_1_and_ready(
+    backend: ContractClient, readiness_values: dict[str, Any], wg_run: RunContext, evidence: Evidence
+) -> None:
     expected = _previous_version(wg_run)
-    body = backend.health()
-    readiness = backend.readiness()
-    evidence.json("serving", {"health": body, "readiness": readiness.evidence()})
-    assert body.get("version") == expected, (
-        f"/health reports version {body.get('version')!r}, expected N-1 {expected!r}"
+    found = health.release(backend)
+    readiness = health.readiness(backend, readiness_values)
+    evidence.json(
+        "serving",
+        {"release": {"request": found.label, "version": found.version}, "readiness": readiness.evidence()},
     )
-    assert readiness.status == 200, f"N-1 is serving but /readiness answered {readiness.status}"
+    health.require_release(found, backend, version=expected, commit=None, role="N-1 ")
+    health.require_ready(readiness, backend, context="N-1 is serving but ")
 
 
 @pytest.mark.check("RV-2")
