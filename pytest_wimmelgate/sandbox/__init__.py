@@ -1,9 +1,11 @@
 """The reference Wimmelwelt backend ("sandbox") and its launcher.
 
 `Sandbox` starts the backend with real dependencies (SecantusDB over the MongoDB wire
-protocol, moto S3, Prometheus, Alertmanager) as separate processes on 127.0.0.1;
-`SandboxInfo` describes a running one; the ``pause_*``/``resume_*``/``restart_database``
-functions inject faults from any process. Nothing heavy is imported until used.
+protocol, moto S3, and Prometheus/Alertmanager if asked) as separate processes on
+127.0.0.1, all at once, and stops them in well under a second; a gate run starts
+monitoring only for the checks that read it (`launcher.gate_run`). `SandboxInfo`
+describes a running one; the ``pause_*``/``resume_*``/``restart_database`` functions
+inject faults from any process. Nothing heavy is imported until used.
 """
 
 from __future__ import annotations
