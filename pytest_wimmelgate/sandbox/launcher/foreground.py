@@ -127,6 +127,9 @@ def run_foreground(argv: list[str] | None = None) -> int:
         status = 1
     finally:
         try:
+            # the stop is bounded (under a second): a second Ctrl-C must not cut it short
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             sandbox.stop()
         finally:
             signal.signal(signal.SIGTERM, previous)
