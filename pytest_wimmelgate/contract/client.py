@@ -173,6 +173,7 @@ class ContractClient:
                         {k: t.render_text(values) for k, t in self.settings.contract.session_headers.items()}
                     )
             headers.update({k: t.render_text(values) for k, t in step.headers.items()})
+            url = _userinfo_as_header(url, headers)
             query = {k: t.render_text(values) for k, t in step.query.items()}
             body, shown = _body(step, values)
         except MissingValue as missing:
@@ -328,6 +329,23 @@ def _texts(value: Any) -> list[str]:
     return [str(value)]
 
 
+def _userinfo_as_header(url: str, headers: dict[str, str]) -> str:
+    """The URL without ``user:pass@``; the credentials go as Basic auth unless the contract
+    sends its own ``Authorization`` (requests would otherwise replace the contract's header)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    import base64
+    from urllib.parse import unquote, urlunsplit
+
+    userinfo, _, host = parts.netloc.rpartition("@")
+    if not any(name.lower() == "authorization" for name in headers):
+        user, _, password = userinfo.partition(":")
+        pair = f"{unquote(user)}:{unquote(password)}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+    return urlunsplit(parts._replace(netloc=host))
+
+
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
-    return parts.scheme, parts.netloc
+    return parts.scheme, parts.netloc.rpartition("@")[2].lower()

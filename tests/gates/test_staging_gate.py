@@ -298,3 +298,24 @@ def test_two_workers_share_one_sandbox_and_agree(
     result = run_gate(pytester, "-m", "staging_gate", "-n", "2")
     assert result.ret == 0, result.stdout.str()[-3000:]
     assert newest_summary(pytester)["verdict"] == "GO"
+
+
+def test_credentials_inline_in_a_url_and_literal_header_values_reach_no_output(
+    pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str]
+) -> None:
+    from tests.gates.release_helpers import leaks
+
+    password, app_key = "Inl1ne-Url-Pw-7731", "literal-app-key-5519"
+    host = sandbox.base_url.split("://", 1)[1]
+    env = pytester.path / "inline.yaml"
+    env.write_text(
+        f"extends: {ROOT / 'environments' / 'sandbox.yaml'}\nname: inline\n"
+        f"backend:\n  base_url: http://gate:{password}@{host}\n  headers: {{X-Api-Key: {app_key}}}\n"
+    )
+    result = run_gate(pytester, "-m", "staging_gate and not destructive", "-k", "health or auth", "--wg-env", str(env))
+    summary = newest_summary(pytester)
+    assert check(summary, "SG-1")["outcome"] == "passed" and check(summary, "SG-4")["outcome"] == "passed"
+    run_dir = run_dirs(pytester.path / "rel")[-1]
+    output = {"stdout": result.stdout.str().encode(), "stderr": result.stderr.str().encode()}
+    assert leaks([password, app_key], output, run_dir) == []
+    assert tokens_in(run_dir) == []
