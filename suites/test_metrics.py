@@ -17,7 +17,7 @@ import pytest
 
 from pytest_wimmelgate.config.environment import Environment
 from pytest_wimmelgate.config.secrets import SecretSet
-from pytest_wimmelgate.core import options
+from pytest_wimmelgate.config.sections import RunSettings
 from pytest_wimmelgate.core.evidence import Evidence
 from pytest_wimmelgate.core.run import RunContext
 from pytest_wimmelgate.errors import CheckFailed, NotConfigured, WimmelgateError
@@ -33,36 +33,30 @@ Watched = dict[str, dict[str, WatchResult]]
 
 
 @pytest.fixture(scope="session")
-def metric_settings(wg_env: Environment, pytestconfig: pytest.Config) -> metric_gate.MetricSettings:
-    """The ``metrics`` section with ``--wg-watch``/``--wg-watch-interval`` laid over it."""
-    settings = metric_gate.parse_metrics(wg_env.get("metrics"), wg_env.source)
-    values = [options.resolve(pytestconfig, dest, dict(os.environ)) for dest in ("wg_watch", "wg_watch_interval")]
-    (duration, origin), (interval, _) = values
-    return metric_gate.apply_watch_options(settings, duration, interval, origin if origin != "default" else "")
+def metric_settings(wg_settings: RunSettings, wg_env: Environment, wg_run: RunContext) -> metric_gate.MetricSettings:
+    """The ``metrics`` section as parsed at start, with ``--wg-watch``/``--wg-watch-interval`` laid over it."""
+    parsed = wg_settings.get("metrics")
+    settings = (
+        parsed if isinstance(parsed, metric_gate.MetricSettings) else metric_gate.parse_metrics(parsed, wg_env.source)
+    )
+    return metric_gate.apply_watch_options(settings, wg_run.watch, wg_run.watch_interval, "--wg-watch")
 
 
 @pytest.fixture(scope="session")
 def metric_source(
-    wg_env: Environment, wg_run: RunContext, metric_settings: metric_gate.MetricSettings
+    metric_settings: metric_gate.MetricSettings, wg_run: RunContext, request: pytest.FixtureRequest
 ) -> metric_gate.MetricSource:
-    """Prometheus, or active sampling of the backend when no Prometheus is configured."""
-    plan = None
-    if not metric_settings.prometheus_url:
-        plan = sampled_requests(
-            str(wg_env.get("backend.base_url")),
-            wg_env.get("backend.paths", {}) or {},
-            run_id=wg_run.run_id,
-            smoke_account=_smoke_account(wg_env),
-        )
-    return metric_gate.MetricSource(metric_settings, plan, RunFaults.of_run(Path(wg_run.run_dir)))
-
-
-def _smoke_account(env: Environment) -> tuple[str, str] | None:
+    """Prometheus, or active sampling of the backend's contract when no Prometheus is configured."""
+    faults = RunFaults.of_run(Path(wg_run.run_dir))
+    if metric_settings.prometheus_url:
+        return metric_gate.MetricSource(metric_settings, None, faults)
+    client = request.getfixturevalue("backend_session_client")
+    session, why = None, ""
     try:
-        username, password = env.get("smoke_account.username"), env.get("smoke_account.password")
-    except WimmelgateError:
-        return None
-    return (str(username), str(password)) if username and password else None
+        session = request.getfixturevalue("smoke_session").values
+    except (WimmelgateError, pytest.FixtureLookupError) as error:
+        why = f"no smoke session: {getattr(error, 'reason', None) or error}"
+    return metric_gate.MetricSource(metric_settings, sampled_requests(client, session, no_session=why), faults)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pytest_wimmelgate.config.environment import Environment
 from pytest_wimmelgate.metrics import sampler, slo, watch
 from pytest_wimmelgate.metrics.fault_window import RunFaults
-from pytest_wimmelgate.metrics.sampled_requests import SamplingPlan, login_failure
+from pytest_wimmelgate.metrics.sampled_requests import SamplingPlan
 from pytest_wimmelgate.metrics.settings import (
     GROUPS,
     MetricSettings,
@@ -120,38 +120,20 @@ class MetricSource:
 
     def _take_sample(self) -> sampler.SampleResult:
         assert self.plan is not None
-        plan, conf, timeout = self.plan, self.settings.sampling, self.settings.timeout_s
-        targets = plan.targets
-        not_sent = dict(plan.not_planned)
-        login: sampler.Outcome | None = None
-        if plan.login is not None:
-            login, body = sampler.send_once(plan.login, timeout=timeout)
-            why = login_failure(login, body, plan.token_field)
-            if why is None:
-                targets = plan.with_token(str(body[plan.token_field]))
-            else:
-                targets, skipped = plan.without_token(why)
-                not_sent.update(skipped)
+        conf = self.settings.sampling
+        if not self.plan.targets:
+            return sampler.SampleResult((), (), 0.0, self.settings.timeout_s, not_sent=dict(self.plan.not_planned))
         result = sampler.sample(
-            targets,
+            self.plan.targets,
             requests=conf.requests,
             concurrency=conf.concurrency,
-            timeout=timeout,
+            timeout=self.settings.timeout_s,
             rate_per_s=conf.rate_per_s,
             max_duration_s=conf.max_duration_s,
             buckets_ms=conf.buckets_ms,
             faults=self.faults,
         )
-        if login is None:
-            return replace(result, not_sent=not_sent)
-        login_targets = (plan.login, *result.targets) if plan.login else result.targets
-        return replace(
-            result,
-            targets=login_targets,
-            outcomes=(login, *result.outcomes),
-            duration_s=result.duration_s + login.latency_ms / 1000.0,
-            not_sent=not_sent,
-        )
+        return replace(result, not_sent=dict(self.plan.not_planned))
 
 
 def objectives(env: Environment, group: str) -> dict[str, slo.Objective]:

@@ -1,93 +1,79 @@
 """Which requests active sampling sends: the one place that decides it.
 
-Latency and 5xx SLIs are sampled over requests that touch the database, never over
-``/health`` alone (which answers while the database is down). Until the backend
-contract marks its requests (``touches_database`` in `pytest_wimmelgate.contract`), the
-plan comes from the environment's ``backend.paths``:
-
-- the readiness request (``GET paths.readiness``): it pings the database;
-- one data request (``GET paths.messages?tag=<run id>``, the run's own messages, i.e.
-  none): a database query behind the smoke account's login, which is sent first, once
-  per sample, and counts as a sampled request too.
-
-Without a smoke account only the readiness request is planned, and the reason says so.
-When the contract lands, `sampled_requests` builds the same `SamplingPlan` from
-``contract.database_steps()`` (readiness, ``message_list`` with the login's token).
+Latency and 5xx SLIs are sampled over the backend contract's requests that touch the
+database (``touches_database`` in `pytest_wimmelgate.contract`), never over ``/health``
+alone, which answers while the database is down. Only requests that change nothing are
+replayed: the readiness request (``readiness.request``) and the database steps sent with
+``GET``/``HEAD``, rendered with the run's values and the smoke session's token. A step
+that needs a value only an earlier step of a check captures (a message id) is left out,
+and the reason of every sampled SLI names what was and was not sent.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
-from pytest_wimmelgate.metrics.sampler import Outcome, Target
+from pytest_wimmelgate.contract.client import ContractClient
+from pytest_wimmelgate.contract.model import Step
+from pytest_wimmelgate.errors import CheckFailed
+from pytest_wimmelgate.metrics.sampler import Target
 
-RUN_HEADER = "X-Wimmelgate-Run"
+SAFE_METHODS = ("GET", "HEAD")
 
 
 @dataclass(frozen=True)
 class SamplingPlan:
-    """The requests of one sample: a login first (when any target needs a token), then the targets."""
+    """The requests of one sample, and the contract's database steps left out (with why)."""
 
     base_url: str
     targets: tuple[Target, ...]
-    login: Target | None = None
-    token_field: str = "token"
-    needs_token: frozenset[str] = frozenset()
     not_planned: Mapping[str, str] = field(default_factory=dict)
-
-    def with_token(self, token: str) -> tuple[Target, ...]:
-        """The targets, those that need it carrying ``Authorization: Bearer <token>``."""
-        return tuple(
-            replace(t, headers={**t.headers, "Authorization": f"Bearer {token}"}) if t.label in self.needs_token else t
-            for t in self.targets
-        )
-
-    def without_token(self, why: str) -> tuple[tuple[Target, ...], dict[str, str]]:
-        """The targets that need no token, and why the others are not sent."""
-        kept = tuple(t for t in self.targets if t.label not in self.needs_token)
-        return kept, {t.label: why for t in self.targets if t.label in self.needs_token}
 
 
 def sampled_requests(
-    base_url: str,
-    paths: Mapping[str, Any],
-    *,
-    run_id: str,
-    smoke_account: tuple[str, str] | None,
+    client: ContractClient, session: Mapping[str, Any] | None, *, no_session: str = ""
 ) -> SamplingPlan:
-    """The plan of requests active sampling sends to the backend at ``base_url``."""
-    base = base_url.rstrip("/")
-    headers = {RUN_HEADER: run_id, "Accept": "application/json"}
-    readiness_path = str(paths.get("readiness") or "/readiness")
-    readiness = Target(
-        f"GET {readiness_path}", "GET", base + readiness_path, headers, readiness=True, touches_database=True
-    )
-    messages_path = str(paths.get("messages") or "/messages")
-    data_label = f"GET {messages_path}"
-    if smoke_account is None:
-        return SamplingPlan(base, (readiness,), not_planned={data_label: "no smoke_account configured to log in with"})
-    login_path = str(paths.get("login") or "/auth/login")
-    username, password = smoke_account
-    login = Target(
-        f"POST {login_path}",
-        "POST",
-        base + login_path,
-        {**headers, "Content-Type": "application/json"},
-        body=json.dumps({"username": username, "password": password}).encode(),
-    )
-    data = Target(data_label, "GET", f"{base}{messages_path}?tag={run_id}", headers, touches_database=True)
-    return SamplingPlan(base, (readiness, data), login=login, needs_token=frozenset({data_label}))
+    """The plan of requests active sampling sends through ``client``'s contract.
 
-
-def login_failure(outcome: Outcome, body: Any, token_field: str) -> str | None:
-    """Why a login did not give a token (None when it did)."""
-    if outcome.status is None:
-        return f"login got no answer ({outcome.error})"
-    if outcome.status != 200:
-        return f"login answered {outcome.status}"
-    if not isinstance(body, dict) or not isinstance(body.get(token_field), str) or not body[token_field]:
-        return f"login answer has no {token_field!r}"
-    return None
+    ``session`` holds the smoke session's captured values (its token); without one,
+    session steps are left out with ``no_session`` as the reason.
+    """
+    settings = client.settings
+    contract = settings.contract
+    readiness_name = settings.readiness.request
+    steps: dict[str, Step] = {}
+    if contract.has(readiness_name):
+        steps[readiness_name] = contract.step(readiness_name)
+    for step in contract.database_steps():
+        steps.setdefault(step.name, step)
+    targets: list[Target] = []
+    not_planned: dict[str, str] = {}
+    values = {**client.run_values(), "run.fresh": client.run_id, **dict(session or {})}
+    for name, step in steps.items():
+        readiness = name == readiness_name
+        if not readiness and step.method.upper() not in SAFE_METHODS:
+            continue  # sampling never creates or deletes anything
+        if step.session and session is None:
+            not_planned[step.label()] = no_session or "no smoke session"
+            continue
+        try:
+            request = client._render(step, values, with_session=True)
+        except CheckFailed:
+            not_planned[step.label()] = "needs a value an earlier step of a check captures"
+            continue
+        url = request.url + (("&" if "?" in request.url else "?") + urlencode(request.query) if request.query else "")
+        targets.append(
+            Target(
+                step.label(),
+                step.method.upper(),
+                url,
+                request.headers,
+                readiness=readiness,
+                touches_database=step.touches_database or readiness,
+                ok_status=settings.readiness.ok_status if readiness else None,
+            )
+        )
+    return SamplingPlan(settings.base_url, tuple(targets), not_planned)

@@ -21,7 +21,6 @@ here ever turns missing answers into "no data".
 from __future__ import annotations
 
 import http.client
-import json
 import math
 import threading
 import time
@@ -48,6 +47,8 @@ class Target:
     body: bytes | None = field(default=None, repr=False)
     readiness: bool = False
     touches_database: bool = True
+    #: statuses that count as ready (readiness targets); None: any 2xx
+    ok_status: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,13 @@ class Outcome:
     def answered(self) -> bool:
         return self.status is not None
 
-    def failed(self, *, readiness: bool) -> bool:
-        """No answer, a 5xx, or (for readiness) anything but 2xx."""
+    def failed(self, *, readiness: bool, ok_status: tuple[int, ...] | None = None) -> bool:
+        """No answer, a 5xx, or (for readiness) anything but ``ok_status`` (default: any 2xx)."""
         if self.status is None:
             return True
-        return not 200 <= self.status < 300 if readiness else self.status >= 500
+        if not readiness:
+            return self.status >= 500
+        return self.status not in ok_status if ok_status else not 200 <= self.status < 300
 
 
 class FaultWindow(Protocol):
@@ -159,11 +162,11 @@ class SampleResult:
     @property
     def readiness_failure_pct(self) -> float | None:
         """Readiness requests that were not 2xx (or got no answer), in %."""
-        labels = {t.label for t in self.targets if t.readiness}
-        ready = [o for o in self.outcomes if o.label in labels]
+        ok = {t.label: t.ok_status for t in self.targets if t.readiness}
+        ready = [o for o in self.outcomes if o.label in ok]
         if not ready:
             return None
-        return 100.0 * sum(1 for o in ready if o.failed(readiness=True)) / len(ready)
+        return 100.0 * sum(1 for o in ready if o.failed(readiness=True, ok_status=ok[o.label])) / len(ready)
 
     @property
     def requests_per_second(self) -> float:
@@ -383,19 +386,6 @@ def _send(connections: _Connections, target: Target, timeout: float) -> tuple[Ou
         connections.drop(target.url)
     elapsed_ms = (time.perf_counter() - begin) * 1000.0
     return Outcome(target.label, status, error, elapsed_ms, wall, wall + elapsed_ms / 1000.0), body
-
-
-def send_once(target: Target, *, timeout: float) -> tuple[Outcome, Any]:
-    """One request on its own connection; the JSON body (or None) with its `Outcome` (logins)."""
-    connections = _Connections(timeout)
-    try:
-        outcome, body = _send(connections, target, timeout)
-    finally:
-        connections.close()
-    try:
-        return outcome, json.loads(body) if body else None
-    except ValueError:
-        return outcome, None
 
 
 def sample(

@@ -176,8 +176,8 @@ def watch(
     ``measure`` normally is ``lambda o: slo.evaluate(o, url, timeout=...)``; a
     `WimmelgateError` it raises is recorded as a measurement of its category (SLO → fail,
     no data → no data, anything else → error). ``observer`` sees each measurement as it
-    happens (live progress). ``stop`` ends the watch between measurements and wakes
-    it from its sleep (default sleep: ``stop.wait``, else `time.sleep`).
+    happens (live progress). ``stop`` ends the watch after its first round, between
+    rounds, and wakes it from its sleep (default sleep: ``stop.wait``, else `time.sleep`).
     """
     if interval_s <= 0:
         raise ValueError("interval_s must be positive")
@@ -228,7 +228,8 @@ def watch(
         return None
 
     while stop_at is None:
-        stopped_by = stop.reason() if stop is not None else None
+        # every objective is measured at least once: a stop ends a watch between rounds
+        stopped_by = stop.reason() if stop is not None and rounds > 0 else None
         if stopped_by is not None:
             break
         round_start = clock()
@@ -276,10 +277,12 @@ def watch(
             else ("none beyond its limits")
         )
         planned = int(duration_s / interval_s + 1e-9) + 1
-        reason = (
-            f"{ids}: watch stopped at t+{elapsed:.0f} s after {rounds} of {planned} rounds"
-            f" ({len(measurements)} measurement{'s' if len(measurements) != 1 else ''}, {held}): {stopped_by}"
-        )
+        if measurements:
+            done = f"after {rounds} of {planned} rounds ({len(measurements)} measurement"
+            done += f"{'s' if len(measurements) != 1 else ''}, {held})"
+        else:
+            done = "before its first measurement"
+        reason = f"{ids}: watch stopped at t+{elapsed:.0f} s {done}: {stopped_by}"
         return WatchResult(STOPPED, reason, stopped_early=True, **common)
 
     never = [oid for oid, tally in tallies.items() if tally.passed == 0 and tally.failed == 0]

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 import yaml
@@ -116,3 +121,79 @@ def allure_attachment(pytester: pytest.Pytester, result: dict[str, Any], name: s
 def output(result: pytest.RunResult) -> str:
     """The tail of an inner run's output, for assertion messages."""
     return (result.stdout.str() + result.stderr.str())[-4000:]
+
+
+# ------------------------------------------------------------------ a gate run watched live
+
+
+class LiveGate:
+    """An inner gate run as a process of its own session (like a terminal's foreground job),
+    whose output lines are collected as they arrive, each noting whether the run still ran."""
+
+    def __init__(self, pytester: pytest.Pytester, *args: str) -> None:
+        argv = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(ROOT),
+            "-c",
+            str(ROOT / "pyproject.toml"),
+            f"--wg-release-dir={pytester.path / 'rel'}",
+            str(ROOT / "suites"),
+            *args,
+        ]
+        self.process = subprocess.Popen(
+            argv, cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        )
+        self.lines: list[tuple[str, str, bool]] = []  # (stream, line, still running)
+        self._changed = threading.Condition()
+        self._readers = [
+            threading.Thread(target=self._read, args=(name, stream), daemon=True)
+            for name, stream in (("stdout", self.process.stdout), ("stderr", self.process.stderr))
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _read(self, name: str, stream: IO[bytes] | None) -> None:
+        assert stream is not None
+        for raw in stream:
+            running = self.process.poll() is None
+            with self._changed:
+                self.lines.append((name, raw.decode("utf-8", "replace").rstrip("\n"), running))
+                self._changed.notify_all()
+
+    def wait_for_line(self, needle: str, timeout: float = 120) -> tuple[str, str, bool]:
+        """The first line containing ``needle`` (waits for it, or fails with the output so far)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = next((line for line in self.lines if needle in line[1]), None)
+                if found is not None:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.process.poll() is not None and not any(r.is_alive() for r in self._readers)):
+                    raise AssertionError(f"no line with {needle!r}; output:\n{self.text()[-4000:]}")
+                self._changed.wait(min(left, 0.5))
+
+    def interrupt(self, times: int = 1) -> None:
+        """Ctrl-C as a terminal sends it: SIGINT to the run's whole process group."""
+        for _ in range(times):
+            os.killpg(self.process.pid, signal.SIGINT)
+            time.sleep(0.1)
+
+    def wait(self, timeout: float) -> int:
+        code = self.process.wait(timeout=timeout)
+        for reader in self._readers:
+            reader.join(timeout=10)
+        return code
+
+    def text(self, stream: str | None = None) -> str:
+        return "\n".join(line for name, line, _ in self.lines if stream in (None, name))
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)

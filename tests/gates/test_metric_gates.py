@@ -10,11 +10,14 @@ fresh Prometheus holds a usable window within seconds.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
 import yaml
 
+from pytest_wimmelgate.sandbox.launcher.control import pause_database, resume_database
+from pytest_wimmelgate.sandbox.launcher.info import SandboxInfo
 from tests.gates.conftest import check, newest_summary, run_gate
 from tests.gates.metric_helpers import (
     METRIC_GATES,
@@ -22,6 +25,7 @@ from tests.gates.metric_helpers import (
     POST_DEPLOY,
     RT,
     SHIPPED_CONFIG,
+    LiveGate,
     allure_attachment,
     allure_parameter,
     allure_result,
@@ -112,13 +116,13 @@ def test_latency_turns_rt2_and_pd1_red(pytester: pytest.Pytester, monkeypatch: p
 
 
 @needs_prometheus
-def test_push_failures_and_readiness_flaps_turn_rt3_rt4_pd3_pd4_red(
+def test_push_failures_and_readiness_flaps_turn_pd3_pd4_red_and_a_trigger_ends_the_watch(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Pushes and readiness answers are rare in the sandbox's traffic mix, so a fresh
-    Prometheus holds only a handful of them: the gate watches (``--wg-watch``) and stops
-    each objective at its first breach. Readiness 503s are 5xx too, so RT-1/PD-2 are not
-    asserted here; latency is."""
+    Prometheus holds only a handful of them: the gate watches (``--wg-watch``). Each
+    post-deploy objective stops at its own first breach; the first rollback trigger to
+    breach (readiness 503s are 5xx too, so RT-1 may be the first) ends every trigger's watch."""
     own_sandbox(
         monkeypatch, faults="push_failure_rate=0.5,readiness_flap_rate=0.2", prometheus="on", alertmanager="off"
     )
@@ -127,11 +131,18 @@ def test_push_failures_and_readiness_flaps_turn_rt3_rt4_pd3_pd4_red(
     assert result.ret == 1, output(result)
     summary = newest_summary(pytester)
     assert summary["verdict"] == "NO-GO"
-    _assert_slo_violated(summary, "RT-4", "push delivery failures", "> limit 5 %", "breached at")
     _assert_slo_violated(summary, "PD-4", "push delivery success", "< limit 90 %", "breached at")
-    _assert_slo_violated(summary, "RT-3", "readiness failures", "> limit 0.5 %", "breached at")
     _assert_slo_violated(summary, "PD-3", "readiness failures", "> limit 0.5 %", "breached at")
-    assert outcomes(summary, "RT-2", "PD-1") == {"RT-2": "passed", "PD-1": "passed"}
+    assert outcomes(summary, "PD-1") == {"PD-1": "passed"}
+    words = {"RT-1": "5xx rate", "RT-3": "readiness failures", "RT-4": "push delivery failures"}
+    breached = [i for i in words if check(summary, i)["outcome"] == "failed"]
+    assert breached, [check(summary, i) for i in RT]
+    for check_id in breached:
+        _assert_slo_violated(summary, check_id, words[check_id], "breached at")
+    for check_id in (i for i in RT if i not in breached):  # RT-2 among them: stopped, never passed
+        item = check(summary, check_id)
+        assert item["outcome"] == "skipped" and "watch stopped" in item["reason"], item
+        assert re.search(r"rollback trigger RT-[134] breached at ", item["reason"]), item
 
 
 @needs_prometheus
@@ -184,7 +195,157 @@ def test_without_prometheus_pd1_to_pd3_are_sampled_and_pd4_has_no_data(
     pd1 = allure_result(pytester, "PD-1")
     assert allure_parameter(pd1, "measured by") == "active sampling"
     measured = json.loads(allure_attachment(pytester, pd1, "PD-1 measurements"))
-    assert "active sampling" in measured["measurements"][0]["endpoint"]
+    reason = measured["measurements"][0]["reason"]
+    # what was measured, over which requests: never the 5m window it did not observe
+    sent = (
+        r"34 × GET /readiness \(readiness\), 33 × GET /messages \(message_list\),"
+        r" 33 × GET /messages \(message_list_all\)"
+    )
+    assert re.search(rf"over 100 requests in [\d.]+ s \({sent}\)", reason), reason
+    assert "active sampling of http://127.0.0.1:" in reason and "over 1m" not in reason
+    assert "GET /messages/ (message_read) not sampled: needs a value an earlier step of a check captures" in reason
+    sample = measured["measurements"][0]["raw"]
+    assert sample["requests"]["GET /messages (message_list)"]["touches_database"] is True
+    assert sample["requests"]["GET /messages (message_list)"]["status_counts"] == {"200": 33}
+
+
+# ------------------------------------------------------------- watching: triggers and Ctrl-C
+
+
+@needs_prometheus
+def test_a_trigger_breached_at_the_start_ends_a_60s_watch_after_its_first_round(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: a 20 % error burst breached at t+0 was reported only when the watch ended.
+    Now the breach ends every trigger's watch in the same round, under xdist too, and the
+    run is NO-GO naming the trigger, its value, the limit and when it breached."""
+    own_sandbox(monkeypatch, faults="error_rate=0.2", prometheus="on", alertmanager="off")
+    env = env_file(pytester, "burst", {"sandbox": {"traffic_rps": 50}})
+    args = ("-m", "rollback_trigger", "--wg-env", env, "--wg-watch", "60s", "--wg-watch-interval", "30s", "-n", "2")
+    result = run_gate(pytester, *args)
+    assert result.ret == 1, output(result)
+    summary = newest_summary(pytester)
+    assert summary["verdict"] == "NO-GO"
+    _assert_slo_violated(summary, "RT-1", "RT-1: breached at t+0 s (round 1, 20", "5xx rate", "> limit 2 %")
+    for check_id in ("RT-2", "RT-3", "RT-4"):
+        item = check(summary, check_id)
+        assert item["outcome"] == "skipped", item
+        assert "watch stopped at t+0 s after 1 of 3 rounds (1 measurement, all within limits)" in item["reason"], item
+        assert "rollback trigger RT-1 breached at 20" in item["reason"], item
+    text = result.stdout.str() + result.stderr.str()
+    assert "wimmelgate: ROLL BACK: rollback trigger RT-1 breached at " in text
+    assert text.count("wimmelgate watch RT-1 round 1/3 t+0 s: 5xx rate") == 1  # watched once, not per worker
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_watch_prints_one_line_per_objective_and_round_while_it_runs(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, sandbox_env: dict[str, str], workers: str
+) -> None:
+    monkeypatch.delenv("WIMMELGATE_SANDBOX_FAULTS", raising=False)
+    sampling = {"requests": 20, "rate_per_s": 100}  # a round takes 0.2 s, well within the 2 s interval
+    env = env_file(pytester, "live", {"metrics": {"prometheus_url": "", "sampling": sampling}})
+    gate = LiveGate(
+        pytester, *POST_DEPLOY, "--wg-env", env, "--wg-watch", "4s", "--wg-watch-interval", "2s", "-n", workers
+    )
+    try:
+        _, first, running = gate.wait_for_line("wimmelgate watch PD-1 round 1/3 t+0 s:")
+        assert running, "the first round's line arrived only after the run ended"
+        assert re.fullmatch(
+            r"wimmelgate watch PD-1 round 1/3 t\+0 s: p95 latency [\d.]+ ms \(limit < 400 ms\) ok, 4 s left", first
+        )
+        assert gate.wait(timeout=180) == 1  # PD-4 needs Prometheus: no data
+    finally:
+        gate.kill()
+    lines = [line for line in gate.text("stderr").splitlines() if line.startswith("wimmelgate watch ")]
+    for check_id in ("PD-1", "PD-2", "PD-3"):
+        mine = [line for line in lines if line.startswith(f"wimmelgate watch {check_id} ")]
+        assert [line.split(":")[0].rsplit(" t+", 1)[0] for line in mine] == [
+            f"wimmelgate watch {check_id} round {n}/3" for n in (1, 2, 3)
+        ], lines
+    assert [line for line in lines if " PD-4 " in line] == [
+        "wimmelgate watch PD-4 round 1/3 t+0 s: push delivery success n/a (limit > 90 %) no data, 4 s left"
+    ]
+
+
+def test_ctrl_c_ends_a_watch_at_once_with_exit_2_a_summary_and_no_traceback(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, sandbox_env: dict[str, str]
+) -> None:
+    """Issue 15: one Ctrl-C took 92 s to act, three gave a threading traceback."""
+    monkeypatch.delenv("WIMMELGATE_SANDBOX_FAULTS", raising=False)
+    env = env_file(pytester, "ctrlc", {"metrics": {"prometheus_url": ""}})
+    gate = LiveGate(
+        pytester, "-m", "rollback_trigger", "--wg-env", env, "--wg-watch", "10m", "--wg-watch-interval", "20s"
+    )
+    try:
+        gate.wait_for_line("wimmelgate watch RT-1 round 1/31")
+        gate.interrupt(times=3)
+        code = gate.wait(timeout=30)  # the watch had 10 minutes to go
+    finally:
+        gate.kill()
+    assert code == 2, gate.text()[-3000:]
+    assert "Traceback" not in gate.text(), gate.text()[-3000:]
+    summary = newest_summary(pytester)
+    assert summary["verdict"] == "NO-GO"
+    assert not any(c["outcome"] == "passed" for c in summary["checks"]), summary["checks"]
+
+
+def test_a_bad_watch_option_is_a_usage_error_in_one_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, sandbox_env: dict[str, str]
+) -> None:
+    env = env_file(pytester, "badwatch")
+    result = run_gate(pytester, "-m", "rollback_trigger", "--wg-env", env, "--wg-watch", "abc")
+    assert result.ret == 4, output(result)
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert len(errors) == 1 and "--wg-watch" in errors[0], errors
+    assert "Traceback" not in output(result)
+    assert not (pytester.path / "rel").exists()
+
+
+# ------------------------------------------------------------------ no self-made reds
+
+
+@needs_prometheus
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_staging_gate_and_post_deploy_together_are_go_on_a_healthy_sandbox(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    """Issue 15: PD-3 went NO-GO on SG-3's own database block of the same run (readiness
+    failures 7.4 % over 5m). The windows now end where the run's own first fault began."""
+    own_sandbox(monkeypatch, prometheus="on", alertmanager="off")
+    args = ("-m", "staging_gate or post_deploy", "-n", workers)
+    result = run_gate(pytester, *args, "--wg-env", env_file(pytester, "healthy-both", short=False))
+    assert result.ret == 0, output(result)
+    summary = newest_summary(pytester)
+    assert summary["verdict"] == "GO", summary["reasons"]
+    assert outcomes(summary, "SG-3", *PD) == {i: "passed" for i in ("SG-3", *PD)}
+    measured = json.loads(allure_attachment(pytester, allure_result(pytester, "PD-3"), "PD-3 measurements"))
+    reason = measured["measurements"][0]["reason"]
+    if measured["measurements"][0]["evaluated_at"] and "ending 20" in reason:  # PD-3 ran after SG-3
+        assert "the window ends where this run's own fault began (SG-3's database block" in reason, reason
+
+
+def test_a_stopped_database_turns_sampled_triggers_red_with_what_was_measured(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, sandbox: SandboxInfo, sandbox_env: dict[str, str]
+) -> None:
+    """Issue 11: without Prometheus the triggers sampled /health only and said GO while every
+    data request hung. Now they sample database-touching requests; a timeout is a failure."""
+    monkeypatch.delenv("WIMMELGATE_SANDBOX_FAULTS", raising=False)
+    overrides = {"metrics": {"prometheus_url": "", "timeout_s": 1, "sampling": {"requests": 20, "rate_per_s": 0}}}
+    env = env_file(pytester, "dbdown", overrides)
+    pause_database(sandbox)
+    try:
+        result = run_gate(pytester, "-m", "rollback_trigger", "--wg-env", env)
+    finally:
+        resume_database(sandbox)
+    assert result.ret == 1, output(result)
+    summary = newest_summary(pytester)
+    assert summary["verdict"] == "NO-GO"
+    rt1 = check(summary, "RT-1")
+    assert rt1["outcome"] == "failed" and rt1["category"] == "SLO violated", rt1
+    assert "without an answer within 1 s (counted as failed)" in rt1["reason"], rt1
+    assert "GET /messages (message_list) not sampled: no smoke session" in rt1["reason"], rt1
+    assert "over 5m" not in rt1["reason"], rt1
+    assert {check(summary, i)["outcome"] for i in ("RT-2", "RT-3")} <= {"failed", "skipped"}
 
 
 # ------------------------------------------------------------------------------ alerting
