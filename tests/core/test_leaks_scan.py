@@ -107,3 +107,9 @@ def test_environment_properties_and_executor_hide_secrets_that_escaping_would_ch
     )
     written = (tmp_path / "environment.properties").read_text() + (tmp_path / "executor.json").read_text()
     assert "W0rd" not in written and written.count(MASK) >= 2
+
+
+def test_without_secrets_the_scan_only_counts_files(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("anything")
+    (tmp_path / "target.lock").write_text("")
+    assert LeakScanner(tmp_path, SecretSet()).scan() == LeakScan(files=1, forms=0)
