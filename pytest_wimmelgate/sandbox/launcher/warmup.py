@@ -33,8 +33,9 @@ SLI_METRICS = (
 TRAFFIC_METRICS = ("http_requests_total", "readiness_checks_total", "push_deliveries_total")
 #: requests the warm-up window should hold: one error in them is 1 %, half the 5xx limit
 WARM_UP_REQUESTS = 100
-#: the scrapes span at least the first, at most the second (slow traffic: a fault shows anyway)
-WARM_UP_SPAN_S = (1.0, 3.0)
+#: the scrapes span at least the first, at most the second: below 50 requests one error is
+#: already above the 2 % limit, so a longer wait would not show a fault more surely
+WARM_UP_SPAN_S = (1.0, 2.0)
 WARM_UP_BOUND_S = 30.0
 LOOKBACK = "1m"
 RULE_GROUP = "wimmelwelt"
