@@ -77,7 +77,7 @@ def watched(
 ) -> Watched:
     """Each metric group measured once per run (shared by xdist workers), every objective in parallel."""
     run_dir = Path(wg_run.run_dir)
-    stop = WatchStop(run_dir)
+    stop = metric_source.stop = WatchStop(run_dir)
     settings = metric_settings.watch
 
     def measure(group: str) -> dict[str, WatchResult]:

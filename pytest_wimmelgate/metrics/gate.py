@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 SAMPLED_SLIS = ("latency_p95_ms", "error_rate_5xx_pct", "readiness_failure_pct")
-INTERRUPT_GRACE_S = 1.5
+INTERRUPT_GRACE_S = 1.0
 #: a sample that ended this recently serves the other objectives of the same round
 SHARED_SAMPLE_S = 1.0
 
@@ -56,6 +56,8 @@ class MetricSource:
     settings: MetricSettings
     plan: SamplingPlan | None = None
     faults: RunFaults | None = None
+    #: its interrupt (Ctrl-C) cuts short a sample under way
+    stop: WatchStop | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _last: tuple[float, sampler.SampleResult] | None = field(default=None, repr=False)
 
@@ -132,8 +134,12 @@ class MetricSource:
             max_duration_s=conf.max_duration_s,
             buckets_ms=conf.buckets_ms,
             faults=self.faults,
+            stop=None if self.stop is None else self._stopped,
         )
         return replace(result, not_sent=dict(self.plan.not_planned))
+
+    def _stopped(self) -> bool:
+        return self.stop is not None and self.stop.interrupted
 
 
 def objectives(env: Environment, group: str) -> dict[str, slo.Objective]:
@@ -200,7 +206,7 @@ def watch_group(
             while thread.is_alive():
                 thread.join(0.2)
     except KeyboardInterrupt:
-        stop.set("interrupted (Ctrl-C)")
+        stop.interrupt()
         deadline = time.monotonic() + INTERRUPT_GRACE_S
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))

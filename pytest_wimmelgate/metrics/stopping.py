@@ -2,9 +2,10 @@
 
 A rollback trigger that breaches ends the run within one interval (like k6's
 ``abortOnFail``): it sets the stop with its reason, and every watch that waits for its
-next round wakes at once. Ctrl-C sets it too. A stop can be local to the process
-(`set`) or reach every process of the run (`set_everywhere`: a file in the run folder
-that watches on other xdist workers see within ``poll_s``).
+next round wakes at once. Ctrl-C interrupts: it also cuts short a sample under way. A
+stop can be local to the process (`set`) or reach every process of the run
+(`set_everywhere`: a file in the run folder that watches on other xdist workers see
+within ``poll_s``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class WatchStop:
         self._lock = threading.Lock()
         self._file = run_dir / STOP_FILE if run_dir is not None else None
         self._poll_s = poll_s
+        self.interrupted = False
 
     def set(self, reason: str) -> None:
         """Stop the watches of this process; the first reason stays."""
@@ -34,6 +36,11 @@ class WatchStop:
             if self._reason is None:
                 self._reason = reason
         self._event.set()
+
+    def interrupt(self, reason: str = "interrupted (Ctrl-C)") -> None:
+        """Stop at once, abandoning measurements under way (their results are not used)."""
+        self.interrupted = True
+        self.set(reason)
 
     def set_everywhere(self, reason: str) -> None:
         """Stop the watches of every process of the run (and of this one)."""
