@@ -177,3 +177,16 @@ def test_a_go_release_note_says_none_where_there_is_nothing(go: dict[str, Any]) 
     assert "| Verdict | **GO**, 0 blocking findings |" in note
     assert "### Blocking findings" not in note
     assert "### Waivers\n\nNone." in note and "### Approvals\n\nNone recorded." in note
+
+
+def test_an_absolute_runbook_url_is_linked_and_a_missing_runbook_gets_a_page_saying_so(tmp_path: Path) -> None:
+    from pytest_wimmelgate.artifacts.bundle import write_runbook
+    from pytest_wimmelgate.catalogue.marks import report_runbook_base
+
+    wiki = "https://wiki.example/ops/runbook"
+    assert write_runbook(tmp_path / "a", wiki, None) == wiki and not (tmp_path / "a").exists()
+    assert report_runbook_base(wiki) == wiki and report_runbook_base("docs/runbook.md") == "runbook.html"
+    (tmp_path / "b").mkdir()
+    assert write_runbook(tmp_path / "b", "ops/no-such-runbook.md", tmp_path) == "runbook.html"
+    page = (tmp_path / "b" / "runbook.html").read_text()
+    assert "Runbook not found" in page and "ops/no-such-runbook.md" in page and "absolute URL" in page
