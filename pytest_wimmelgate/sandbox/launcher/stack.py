@@ -84,6 +84,8 @@ SECANTUSD = "secantusd-py"
 S3_MODULE = "pytest_wimmelgate.sandbox.launcher.s3server"
 SCRAPE_JOB = monitoring.SCRAPE_JOB
 HOST = "127.0.0.1"
+TCP_POLL_S = 0.02
+HTTP_POLL_S = 0.05
 
 
 def find_secantusd() -> str:
@@ -235,18 +237,23 @@ class Sandbox:
         what: str,
         ready: Callable[[], bool],
         process: tuple[subprocess.Popen[bytes], Path],
+        port: int | None = None,
     ) -> None:
-        """The process's pid file, then ``ready`` (failing fast when it exits)."""
+        """The process's pid file, then ``ready`` (failing fast when it exits). With
+        ``port``, a cheap TCP poll first: an HTTP probe costs the launcher CPU every time."""
         watchdog, log_file = process
         wait_for_pid_file(self.workdir / "pids" / f"{name}.pid", watchdog, self.start_timeout_s)
-        wait_until(
-            ready,
-            what=what,
-            log_file=log_file,
-            timeout_s=self.start_timeout_s,
-            alive=lambda: watchdog.poll() is None,
-            cancelled=tasks.cancelled,
-        )
+        probes = [(lambda: tcp_open(HOST, port), TCP_POLL_S)] if port else []
+        for probe, interval in [*probes, (ready, HTTP_POLL_S)]:
+            wait_until(
+                probe,
+                what=what,
+                log_file=log_file,
+                timeout_s=self.start_timeout_s,
+                alive=lambda: watchdog.poll() is None,
+                cancelled=tasks.cancelled,
+                interval_s=interval,
+            )
 
     def _describe(
         self, secantusd: str, dirs: dict[str, Path], ports: list[int], prometheus: bool, alertmanager: bool
@@ -317,7 +324,9 @@ class Sandbox:
         tasks.run("storage", lambda: self._await_storage(tasks, info, s3, database_up))
         tasks.run(
             "backend",
-            lambda: self._await(tasks, "backend", "sandbox backend", lambda: backend_ready(info.base_url), backend),
+            lambda: self._await(
+                tasks, "backend", "sandbox backend", lambda: backend_ready(info.base_url), backend, ports[2]
+            ),
         )
         tasks.join()
         info.save()
@@ -330,12 +339,15 @@ class Sandbox:
         import pymongo  # noqa: F401  (imported while the database starts)
 
         what = "sandbox database (secantusd)"
-        self._await(tasks, "mongodb", what, lambda: tcp_open(HOST, info.db_port), db)
-        client = mongo_client(info.mongodb_uri)  # now: its first connection must not be refused
+        client = None
         try:
+            # the client is made once the port is open: its first connection must not be refused
+            self._await(tasks, "mongodb", what, lambda: True, db, info.db_port)
+            client = mongo_client(info.mongodb_uri)
             self._await(tasks, "mongodb", what, lambda: mongo_pings(client), db)
         finally:
-            client.close()
+            if client is not None:
+                client.close()
         up.set()
 
     def _await_storage(
@@ -343,7 +355,8 @@ class Sandbox:
     ) -> None:
         """S3 answers, the bucket exists, and (with ``history``) the history is seeded."""
         client = s3_client(info.s3_endpoint, REGION, info.s3_access_key_id, info.s3_secret_access_key)
-        self._await(tasks, "s3", "sandbox S3 server (moto)", lambda: http_answers(info.s3_endpoint), s3)
+        s3_port = int(info.s3_endpoint.rsplit(":", 1)[1])
+        self._await(tasks, "s3", "sandbox S3 server (moto)", lambda: http_answers(info.s3_endpoint), s3, s3_port)
         ensure_bucket(client, BUCKET, REGION)
         if not self.history:
             return
