@@ -106,17 +106,20 @@ class LeakScanner:
             return str(path)
 
 
-def record_in_summary(data: MutableMapping[str, Any], scan: LeakScan) -> None:
-    """Put the scan into ``gate-summary.json``'s data; findings make it NO-GO (exit 1 at least)."""
+def record_in_summary(data: MutableMapping[str, Any], scan: LeakScan) -> bool:
+    """Put the scan into ``gate-summary.json``'s data; findings make it NO-GO (exit 1 at least).
+
+    Returns whether the verdict part changed (then the summary must be written again now)."""
     data["leak_scan"] = scan.to_json()
     if not scan.findings:
-        return
+        return False
     data["verdict"] = NO_GO
     reasons = list(data.get("reasons") or [])
     reasons += [f"{CHECK}: {f.reason}" for f in scan.findings if f"{CHECK}: {f.reason}" not in reasons]
     data["reasons"] = reasons
     if not data.get("exit_status"):
         data["exit_status"] = 1
+    return True
 
 
 def with_findings(verdict: Verdict, scan: LeakScan | None) -> Verdict:
@@ -128,12 +131,16 @@ def with_findings(verdict: Verdict, scan: LeakScan | None) -> Verdict:
 
 
 def _files(roots: Iterable[Path]) -> list[Path]:
+    """Regular files under the roots (a root may be a file), in a stable order, without lock files."""
     found: dict[Path, None] = {}
     for root in roots:
         if root.is_file() and not root.is_symlink():
             found[root] = None
-        elif root.is_dir():
-            for path in sorted(root.rglob("*")):
-                if path.is_file() and not path.is_symlink() and not path.name.endswith(SKIPPED_SUFFIXES):
+            continue
+        for folder, dirs, names in os.walk(root):
+            dirs.sort()
+            for name in sorted(names):
+                path = Path(folder, name)
+                if not name.endswith(SKIPPED_SUFFIXES) and not path.is_symlink():
                     found[path] = None
     return list(found)

@@ -178,6 +178,7 @@ class SecretSet:
         self.secrets: frozenset[str] = frozenset(v for v in values if v and not too_short(v))
         self.users: frozenset[str] = frozenset(u for u in users if u)
         self._matcher = _Matcher(_all_forms(self.secrets, self.users))
+        self._values = tuple(sorted(self.secrets, key=lambda v: (-len(v), v)))
 
     @classmethod
     def collect(
@@ -205,7 +206,7 @@ class SecretSet:
     @property
     def values(self) -> tuple[str, ...]:
         """The secret values themselves (not their derived forms), longest first."""
-        return tuple(sorted(self.secrets, key=lambda v: (-len(v), v)))
+        return self._values
 
     def to_data(self) -> dict[str, list[str]]:
         """A JSON-safe description that `from_data` turns back into the same set (for xdist workers)."""
@@ -230,6 +231,7 @@ class SecretSet:
             self.secrets = self.secrets | fresh
             self.users = self.users | fresh_users
             self._matcher = _Matcher(_all_forms(self.secrets, self.users))
+            self._values = tuple(sorted(self.secrets, key=lambda v: (-len(v), v)))
 
     def __add__(self, other: SecretSet) -> SecretSet:
         return SecretSet(self.secrets | other.secrets, users=self.users | other.users)

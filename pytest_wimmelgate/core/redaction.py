@@ -41,7 +41,7 @@ LINE_LIMIT = 8192  # a pending partial line longer than this is written anyway
 
 def redact_report(report: pytest.TestReport | pytest.CollectReport, secrets: SecretSet) -> None:
     """Remove secret values from what the terminal, JUnit and Allure read of a report."""
-    if not secrets.values:
+    if not secrets.forms:
         return
     if isinstance(report.longrepr, tuple):
         path, line, message = report.longrepr

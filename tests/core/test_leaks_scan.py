@@ -54,7 +54,7 @@ def test_a_second_scan_reads_only_new_or_changed_files_and_extra_roots(tmp_path:
 def test_findings_make_the_summary_and_the_verdict_no_go() -> None:
     scan = LeakScan(files=3, forms=40, findings=(LeakFinding("junit.xml", "percent-encoded"),))
     data = {"verdict": "GO", "reasons": [], "exit_status": 0}
-    record_in_summary(data, scan)
+    assert record_in_summary(data, scan) is True  # changed: the summary is written again at once
     assert data == {
         "verdict": "NO-GO",
         "reasons": ["leak scan: secret found in junit.xml (percent-encoded)"],
@@ -64,7 +64,7 @@ def test_findings_make_the_summary_and_the_verdict_no_go() -> None:
     verdict = with_findings(decide([]), scan)
     assert not verdict.go and "leak scan: secret found in junit.xml (percent-encoded)" in verdict.reasons
     clean = {"verdict": "GO", "exit_status": 0}
-    record_in_summary(clean, LeakScan(files=3, forms=40))
+    assert record_in_summary(clean, LeakScan(files=3, forms=40)) is False
     assert clean["verdict"] == "GO" and clean["leak_scan"] == {"files": 3, "forms": 40, "findings": []}
 
 
