@@ -2,11 +2,13 @@
 
 Used where no Prometheus is configured. ``requests`` requests go out round-robin over
 the given `Target`\\ s from ``concurrency`` threads, paced at ``rate_per_s`` in total and
-bounded by ``max_duration_s``. Each thread keeps one persistent `http.client` connection
-per host, opened before its first timed request, so the latency of a request is the time
-from sending it until its whole body has arrived (`time.perf_counter`), nothing else: no
-session set-up, no connection set-up (unless the server closed the connection), no
-bookkeeping. That is what the server's own histogram sees plus the loopback round trip.
+bounded by ``max_duration_s``. Each thread keeps one persistent connection per host
+(`pytest_wimmelgate.metrics.wire`), opened before its first timed request, and every
+request is built once as bytes, so the latency of a request is the time from sending it
+until its whole body has arrived (`time.perf_counter`), nothing else: no session set-up,
+no connection set-up (unless the server closed the connection), no header parsing
+library, no bookkeeping. That is what the server's own histogram sees plus the loopback
+round trip.
 
 Percentiles are read like PromQL's ``histogram_quantile`` over the server histogram's
 bucket bounds (``buckets_ms``), so a sampled p95 compares with a Prometheus p95 and with
@@ -20,7 +22,6 @@ here ever turns missing answers into "no data".
 
 from __future__ import annotations
 
-import http.client
 import math
 import threading
 import time
@@ -28,8 +29,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
+from pytest_wimmelgate.metrics import wire
 from pytest_wimmelgate.metrics.settings import DEFAULT_BUCKETS_MS
 
 DEFAULT_MAX_DURATION_S = 60.0
@@ -325,67 +326,26 @@ def bucket_quantile(q: float, values_ms: Sequence[float], buckets_ms: Sequence[f
     return histogram_quantile(q, cumulative_buckets(values_ms, buckets_ms))
 
 
-class _Connections:
-    """One persistent connection per host for one worker thread."""
-
-    def __init__(self, timeout: float) -> None:
-        self._timeout = timeout
-        self._open: dict[tuple[str, str], http.client.HTTPConnection] = {}
-
-    def ready(self, url: str) -> tuple[http.client.HTTPConnection, str]:
-        """A connected connection to ``url``'s host and the request target (path and query)."""
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc)
-        conn = self._open.get(key)
-        if conn is None:
-            kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-            conn = self._open[key] = kind(parts.netloc, timeout=self._timeout)
-        if conn.sock is None:
-            conn.connect()
-        return conn, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-    def drop(self, url: str) -> None:
-        parts = urlsplit(url)
-        conn = self._open.pop((parts.scheme, parts.netloc), None)
-        if conn is not None:
-            conn.close()
-
-    def close(self) -> None:
-        for conn in self._open.values():
-            conn.close()
-        self._open.clear()
-
-
-def _send(connections: _Connections, target: Target, timeout: float) -> tuple[Outcome, bytes]:
+def _send(connections: wire.Connections, target: Target, request: wire.Prepared, timeout: float) -> Outcome:
     wall = time.time()
     status: int | None = None
     error: str | None = None
-    body = b""
     begin = time.perf_counter()
     try:
-        conn, path = connections.ready(target.url)
+        connections.ready(request)
         begin = time.perf_counter()  # connection set-up is not the request's latency
-        conn.request(target.method, path, body=target.body, headers=dict(target.headers))
-        response = conn.getresponse()
-        body = response.read()
-        elapsed = time.perf_counter() - begin
-        if response.will_close:
-            connections.drop(target.url)
-        if elapsed > timeout:
-            error = "no complete answer in time"
-        else:
-            status = response.status
+        status, _ = connections.exchange(request, begin + timeout)
     except TimeoutError:
         error = "timeout"
-        connections.drop(target.url)
+        connections.drop(request)
     except ConnectionRefusedError:
         error = "connection refused"
-        connections.drop(target.url)
-    except (OSError, http.client.HTTPException) as exc:
+        connections.drop(request)
+    except (OSError, ValueError) as exc:
         error = type(exc).__name__
-        connections.drop(target.url)
+        connections.drop(request)
     elapsed_ms = (time.perf_counter() - begin) * 1000.0
-    return Outcome(target.label, status, error, elapsed_ms, wall, wall + elapsed_ms / 1000.0), body
+    return Outcome(target.label, status, error, elapsed_ms, wall, wall + elapsed_ms / 1000.0)
 
 
 def sample(
@@ -445,8 +405,10 @@ def sample(
                     state["pause_began"] = now
             time.sleep(PAUSE_POLL_S)
 
+    prepared = [wire.prepare(t.method, t.url, t.headers, t.body) for t in targets]
+
     def worker() -> None:
-        connections = _Connections(timeout)
+        connections = wire.Connections(timeout)
         try:
             while (ticket := take_ticket()) is not None:
                 if rate_per_s > 0:
@@ -454,7 +416,8 @@ def sample(
                     delay = due - time.perf_counter()
                     if delay > 0:
                         time.sleep(delay)
-                outcome, _ = _send(connections, targets[ticket % len(targets)], timeout)
+                index = ticket % len(targets)
+                outcome = _send(connections, targets[index], prepared[index], timeout)
                 with lock:
                     outcomes.append(outcome)
         finally:
