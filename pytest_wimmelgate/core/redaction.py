@@ -1,8 +1,8 @@
 """Redaction of everything pytest itself shows or writes of a gate run.
 
 `redact_report` cleans one test or collection report (traceback, captured output and
-logs, user properties, node id and location) before the terminal, JUnit or Allure reads
-it. `OutputRedaction` is the plugin the gate session registers for the rest:
+logs, user properties) before the terminal, JUnit or Allure reads it. `OutputRedaction`
+is the plugin the gate session registers for the rest:
 
 - **test ids**: a report whose node id holds a secret (a parametrize id made of a
   token) gets a redacted display id, unique in the run, before anyone reads it, so
@@ -21,6 +21,10 @@ Not covered: bytes written straight to file descriptor 1/2 (subprocesses, C code
 ``-s``, and output printed under ``--capture=tee-sys`` or inside ``capsys.disabled()``
 (pytest writes those to the stream it saved at start-up). The leak scan over the run
 folder (`artifacts.leak_scan`) is the net behind all of this.
+
+Seams on pytest (pinned pytest >=8.3,<10): the terminal writer from the public
+``config.get_terminal_writer()`` gets an instance attribute over its public ``write``
+method; reports are changed through their public ``nodeid``/``location`` attributes.
 """
 
 from __future__ import annotations

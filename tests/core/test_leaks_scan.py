@@ -113,3 +113,18 @@ def test_without_secrets_the_scan_only_counts_files(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("anything")
     (tmp_path / "target.lock").write_text("")
     assert LeakScanner(tmp_path, SecretSet()).scan() == LeakScan(files=1, forms=0)
+
+
+def test_ids_holding_a_secret_get_unique_redacted_display_ids() -> None:
+    from typing import cast
+
+    import pytest
+
+    from pytest_wimmelgate.core.redaction import OutputRedaction
+
+    plugin = OutputRedaction(cast(pytest.Config, object()), SecretSet.of(["tok-first-123", "tok-second-456"]))
+    first = plugin.display_id("test_a.py::test_login[tok-first-123]")
+    second = plugin.display_id("test_a.py::test_login[tok-second-456]")
+    assert (first, second) == ("test_a.py::test_login[***]", "test_a.py::test_login[***-2]")
+    assert plugin.display_id("test_a.py::test_login[tok-first-123]") == first  # stable within the run
+    assert plugin.display_id("test_a.py::test_health") == "test_a.py::test_health"
