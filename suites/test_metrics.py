@@ -9,15 +9,19 @@ every watch of the run at once. The run's own faults (SG-3 …) never count agai
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytest_wimmelgate.config.environment import Environment
 from pytest_wimmelgate.config.secrets import SecretSet
 from pytest_wimmelgate.config.sections import RunSettings
+from pytest_wimmelgate.contract.client import ContractClient
+from pytest_wimmelgate.contract.sessions import Sessions
 from pytest_wimmelgate.core.evidence import Evidence
 from pytest_wimmelgate.core.run import RunContext
 from pytest_wimmelgate.errors import CheckFailed, NotConfigured, WimmelgateError
@@ -43,6 +47,43 @@ def metric_settings(wg_settings: RunSettings, wg_env: Environment, wg_run: RunCo
 
 
 @pytest.fixture(scope="session")
+def sampling_session(
+    request: pytest.FixtureRequest, wg_env: Environment
+) -> Iterator[tuple[ContractClient, dict[str, Any] | None, str]]:
+    """The contract client sampling goes through, the smoke session's values (None: no session), and why not.
+
+    The session is opened here and ended (logout) when the process's tests are done.
+    """
+    client: ContractClient = request.getfixturevalue("backend_session_client")
+    account = client.account or _smoke_account(wg_env)
+    if account is None:
+        yield client, None, "no smoke_account configured"
+        return
+    if client.account is None:
+        client = ContractClient(client.settings, client.run_id, client.secrets, account)
+    sessions = Sessions(client)
+    try:
+        session = sessions.open()
+    except WimmelgateError as error:
+        yield client, None, f"no smoke session: {getattr(error, 'reason', None) or error}"
+        return
+    yield client, session.values, ""
+    with contextlib.suppress(WimmelgateError):
+        sessions.end(session)
+
+
+def _smoke_account(env: Environment) -> Any:
+    """Interim: the ``smoke_account`` section when the run did not parse it (metric checks do not declare
+    it, as a Prometheus run needs none); None when absent or not resolvable."""
+    from pytest_wimmelgate.config.sections.targets import parse_smoke_account
+
+    try:
+        return parse_smoke_account(env.get("smoke_account"), env.source) if env.has("smoke_account") else None
+    except WimmelgateError:
+        return None
+
+
+@pytest.fixture(scope="session")
 def metric_source(
     metric_settings: metric_gate.MetricSettings, wg_run: RunContext, request: pytest.FixtureRequest
 ) -> metric_gate.MetricSource:
@@ -50,12 +91,7 @@ def metric_source(
     faults = RunFaults.of_run(Path(wg_run.run_dir))
     if metric_settings.prometheus_url:
         return metric_gate.MetricSource(metric_settings, None, faults)
-    client = request.getfixturevalue("backend_session_client")
-    session, why = None, ""
-    try:
-        session = request.getfixturevalue("smoke_session").values
-    except (WimmelgateError, pytest.FixtureLookupError) as error:
-        why = f"no smoke session: {getattr(error, 'reason', None) or error}"
+    client, session, why = request.getfixturevalue("sampling_session")
     return metric_gate.MetricSource(metric_settings, sampled_requests(client, session, no_session=why), faults)
 
 
