@@ -64,6 +64,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None and WORKER_KEY in workerinput:
+        from pytest_wimmelgate.core.allure_seam import detach_user_alluredir
+
+        detach_user_alluredir(config)  # the controller copies its redacted results there
         _start(config, lambda: GateStart.for_worker(config, json.loads(workerinput[WORKER_KEY])))
         return
     markexpr = config.option.markexpr or ""

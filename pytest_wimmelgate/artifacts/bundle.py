@@ -92,6 +92,7 @@ def write_bundle(run: RunOutcome) -> BundleResult:
         run_id=context.run_id,
         approvals=context.approvals,
         exit_status=run.exit_status,
+        selection=context.selection,
         fault_intervals=[fault.to_json() for fault in FaultJournal(run.run_dir).intervals()],
         waiver_until={check_id: facts.until for check_id, facts in waived.items()},
     )
@@ -130,8 +131,8 @@ def write_bundle(run: RunOutcome) -> BundleResult:
     if run.user_allure_dir:
         shutil.copytree(results, run.user_allure_dir, dirs_exist_ok=True)
     scanner = LeakScanner(run.run_dir, secrets, extra=[run.user_allure_dir])  # the leak gate (issue 16)
-    record_in_summary(data, scanner.scan())  # before the pages, so they show its verdict
-    summary.write(run.run_dir / "gate-summary.json", data, secrets)
+    if record_in_summary(data, scanner.scan()):  # before the pages, so they show its verdict
+        summary.write(run.run_dir / "gate-summary.json", data, secrets)
     ci_run = allure_extras.executor(os.environ, run_dir=str(run.run_dir)).get("buildUrl") or None
     release_note.write(run.run_dir, data, secrets, ci_run=ci_run)
     report = write_report_folder(

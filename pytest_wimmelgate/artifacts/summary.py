@@ -30,6 +30,7 @@ def build(
     exit_status: int,
     fault_intervals: Sequence[dict[str, Any]] = (),
     waiver_until: Mapping[str, str | None] | None = None,
+    selection: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
@@ -39,6 +40,9 @@ def build(
         "commit": commit,
         "tester": tester,
         "verdict": verdict.verdict,
+        "complete": verdict.complete,
+        "selection": dict(selection or {}),
+        "not_run": list(verdict.not_run),
         "started_at": started_at,
         "finished_at": finished_at,
         "counts": dict(verdict.counts),

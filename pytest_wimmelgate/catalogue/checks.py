@@ -46,7 +46,7 @@ GATES: tuple[Gate, ...] = (
 
 _B = ("backend",)
 _SMOKE = ("backend", "smoke_account")
-_M = ("metrics", "backend")  # metric checks sample the backend when no Prometheus is configured
+_M = ("metrics", "backend", "smoke_account")  # without Prometheus, metric checks sample the backend as the smoke account
 
 CHECKS: tuple[Check, ...] = (
     Check("PF-1", ("preflight",), "artifact version and commit are known and recorded", ("2.1",), "release"),

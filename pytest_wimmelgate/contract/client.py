@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import requests
 
 from pytest_wimmelgate.config.secrets import MASK, SecretSet
+from pytest_wimmelgate.config.sections.targets import SmokeAccount
 from pytest_wimmelgate.contract.model import BackendSettings, Capture, Step
 from pytest_wimmelgate.contract.templates import MissingValue
 from pytest_wimmelgate.contract.transcript import (
@@ -44,12 +45,6 @@ class ContractMismatch(CheckFailed):
 
     def __init__(self, reason: str, evidence: dict[str, Any] | None = None) -> None:
         super().__init__(Category.CONTRACT, reason, evidence)
-
-
-@dataclass(frozen=True)
-class Account:
-    username: str
-    password: str
 
 
 @dataclass(frozen=True)
@@ -80,7 +75,7 @@ class ContractClient:
     settings: BackendSettings
     run_id: str
     secrets: SecretSet
-    account: Account | None = None
+    account: SmokeAccount | None = None
     transcript: Transcript = field(default_factory=Transcript)
     http: requests.Session = field(default_factory=requests.Session)
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))

@@ -17,13 +17,12 @@ from typing import Any
 
 import pytest
 
-from pytest_wimmelgate.config.environment import Environment
 from pytest_wimmelgate.config.secrets import SecretSet
+from pytest_wimmelgate.config.sections import RunSettings
+from pytest_wimmelgate.config.sections.targets import SmokeAccount
 from pytest_wimmelgate.contract.cleanup import Cleanup, Leftover
-from pytest_wimmelgate.contract.client import Account, ContractClient, Flow
+from pytest_wimmelgate.contract.client import ContractClient, Flow
 from pytest_wimmelgate.contract.model import BackendSettings
-from pytest_wimmelgate.contract.parse import parse_backend
-from pytest_wimmelgate.contract.secrets import startup_secrets
 from pytest_wimmelgate.contract.sessions import Session, Sessions
 from pytest_wimmelgate.contract.transcript import Transcript
 from pytest_wimmelgate.core.run import RunContext
@@ -32,35 +31,14 @@ WARNING_PROPERTY = "wimmelgate-warning"
 NOTE_PROPERTY = "wimmelgate-note"
 SMOKE_PROPERTY = "wimmelgate-smoke-session"
 PLUGIN_NAME = "wimmelgate-contract"
-SETTINGS_KEY = pytest.StashKey[BackendSettings]()
 TRANSCRIPTS_KEY = pytest.StashKey[list[tuple[str, Transcript, SecretSet]]]()
 _CURRENT_ITEM: contextvars.ContextVar[pytest.Item | None] = contextvars.ContextVar("wimmelgate_item", default=None)
 
 
-def load_backend_settings(config: pytest.Config, env: Environment) -> BackendSettings:
-    """The ``backend`` section parsed once per test process (`parse_backend`)."""
-    settings = config.stash.get(SETTINGS_KEY, None)
-    if settings is None:
-        parsed = _parsed_at_start(config)
-        settings = parsed if isinstance(parsed, BackendSettings) else parse_backend(env.get("backend"), env.source)
-        config.stash[SETTINGS_KEY] = settings
-    return settings
-
-
-def _parsed_at_start(config: pytest.Config) -> Any:
-    """The backend settings the run parsed at start (``wg_settings``), when it did."""
-    from pytest_wimmelgate.plugin import STATE_KEY
-
-    run_settings: Any = getattr(config.stash.get(STATE_KEY, None), "settings", None)
-    if run_settings is None or not hasattr(run_settings, "has") or not run_settings.has("backend"):
-        return None
-    return run_settings.get("backend")
-
-
-def smoke_account(env: Environment) -> Account | None:
-    if not env.has("smoke_account"):
-        return None
-    return Account(str(env.get("smoke_account.username")), str(env.get("smoke_account.password")))
+def smoke_account(settings: RunSettings) -> SmokeAccount | None:
+    """The dedicated test account, when the environment names one."""
+    account: SmokeAccount | None = settings.get("smoke_account") if settings.has("smoke_account") else None
+    return account
 
 
 def warn(item: pytest.Item | None, text: str) -> None:
@@ -71,19 +49,18 @@ def warn(item: pytest.Item | None, text: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def backend_settings(pytestconfig: pytest.Config, wg_env: Environment, wg_secrets: SecretSet) -> BackendSettings:
+def backend_settings(wg_settings: RunSettings) -> BackendSettings:
     """The backend under test and its contract (the environment's ``backend`` section over the default)."""
-    settings = load_backend_settings(pytestconfig, wg_env)
-    wg_secrets.add(*startup_secrets(wg_env.get("backend"), settings))
+    settings: BackendSettings = wg_settings.get("backend")
     return settings
 
 
 @pytest.fixture(scope="session")
 def backend_session_client(
-    backend_settings: BackendSettings, wg_env: Environment, wg_run: RunContext, wg_secrets: SecretSet
+    backend_settings: BackendSettings, wg_settings: RunSettings, wg_run: RunContext, wg_secrets: SecretSet
 ) -> ContractClient:
     """The client of this test process; checks use `backend`, which records their own transcript."""
-    return ContractClient(backend_settings, wg_run.run_id, wg_secrets, smoke_account(wg_env))
+    return ContractClient(backend_settings, wg_run.run_id, wg_secrets, smoke_account(wg_settings))
 
 
 @pytest.fixture
@@ -168,27 +145,6 @@ class ContractRun:
         self.notes: list[str] = []
         self.smoke_used = False
         self.sweep_lines: list[str] = []
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Parse the backend section before any check runs (exit 4 on a mistake); its secrets join the set."""
-        from pytest_wimmelgate.core import selection
-        from pytest_wimmelgate.errors import WimmelgateError
-        from pytest_wimmelgate.plugin import STATE_KEY
-
-        state = self.config.stash.get(STATE_KEY, None)
-        if getattr(state, "context", None) is None:
-            return  # not a gate run
-        checks = selection.selected_checks(self.config.option.markexpr or "")
-        env = state.env  # type: ignore[union-attr]
-        if "backend" not in selection.sections_used(checks) or not env.has("backend"):
-            return
-        try:
-            settings = load_backend_settings(self.config, env)
-            resolved = getattr(getattr(state, "settings", None), "resolved", None) or {"backend": env.get("backend")}
-            state.secrets.add(*startup_secrets(resolved, settings))  # type: ignore[union-attr]
-        except WimmelgateError as error:
-            raise pytest.UsageError(str(error)) from None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:

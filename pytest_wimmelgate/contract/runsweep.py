@@ -18,16 +18,16 @@ from pytest_wimmelgate.errors import CheckFailed, WimmelgateError
 
 def sweep_run(config: Any) -> tuple[list[str], list[Leftover]]:
     """The end-of-run sweep of a gate run: every record tagged with its run id."""
-    from pytest_wimmelgate.contract.fixtures import load_backend_settings, smoke_account
+    from pytest_wimmelgate.contract.fixtures import smoke_account
     from pytest_wimmelgate.plugin import STATE_KEY
 
     state = config.stash.get(STATE_KEY, None)
     context = getattr(state, "context", None)
-    if state is None or context is None:
+    if state is None or context is None or not state.settings.has("backend"):
         return [], []
     try:
-        settings = load_backend_settings(config, state.env)
-        account = smoke_account(state.env)
+        settings = state.settings.get("backend")
+        account = smoke_account(state.settings)
     except WimmelgateError as error:
         return [], [Leftover("records of this run", f"sweep not possible: {error}")]
     if not settings.sweep or account is None:

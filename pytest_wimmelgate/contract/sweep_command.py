@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TextIO
 
 from pytest_wimmelgate.config.secrets import SecretSet
-from pytest_wimmelgate.contract.client import Account, ContractClient
-from pytest_wimmelgate.contract.parse import parse_backend
+from pytest_wimmelgate.config.sections import parse_sections
+from pytest_wimmelgate.contract.client import ContractClient
 from pytest_wimmelgate.contract.runsweep import sweep
 from pytest_wimmelgate.contract.secrets import startup_secrets
 from pytest_wimmelgate.contract.sweep import GATE_TAG_PREFIX
@@ -52,12 +52,13 @@ def run_sweep(
             return _usage("sweep: --older-than expects a duration like 12h or 7d")
     try:
         env = load(env_spec, rootdir=rootdir or Path.cwd())
-        settings = parse_backend(env.get("backend"), env.source)
         if not env.has("smoke_account"):
             raise ConfigError(env.source, "smoke_account", "expected the smoke account the sweep logs in with")
-        account = Account(str(env.get("smoke_account.username")), str(env.get("smoke_account.password")))
+        run_settings = parse_sections(env, ["backend", "smoke_account"])
+        settings = run_settings.get("backend")
+        account = run_settings.get("smoke_account")
         secrets = SecretSet.collect(dict(os.environ))
-        secrets.add(account.password, *startup_secrets(env.get("backend"), settings))
+        secrets.add(account.password, *startup_secrets(run_settings.resolved, settings))
     except WimmelgateError as error:
         return _usage(str(error))
     if not settings.sweep:

@@ -13,6 +13,8 @@ from typing import Any
 
 from pytest_wimmelgate.config import times
 
+#: ``version_source`` of a version the run only read from the backend itself (nothing to compare it with)
+REPORTED_BY_BACKEND = "reported by the backend"
 CI_TAG_VARIABLES = ("CI_COMMIT_TAG", "GITHUB_REF_NAME_IF_TAG", "RELEASE_VERSION")
 CI_COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "GIT_COMMIT", "BUILD_SOURCEVERSION")
 CI_ACTOR_VARIABLES = ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOR", "USER_LOGIN")
@@ -37,6 +39,8 @@ class RunContext:
     #: ``--wg-watch`` / ``--wg-watch-interval`` as given (checked at start), else None
     watch: str | None = None
     watch_interval: str | None = None
+    #: what the user asked pytest to run (``-m``, ``-k``, ``--lf``, ``--deselect``, paths, ``--maxfail``)
+    selection: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,7 +59,7 @@ class RunContext:
     @property
     def version_expected(self) -> bool:
         """Whether the version was given (so SG-1 compares /health against it)."""
-        return self.version_source not in ("/health", "fallback")
+        return self.version_source not in (REPORTED_BY_BACKEND, "fallback")
 
     @property
     def commit_expected(self) -> bool:

@@ -51,14 +51,15 @@ def selected_checks(markexpr: str) -> tuple[Check, ...]:
     """The checks whose markers satisfy the ``-m`` expression (all without one)."""
     if not markexpr.strip():
         return CHECKS
-    from _pytest.mark.expression import Expression
+    from pytest_wimmelgate.core.pytest_seam import expression_matcher, names_matcher
 
-    expression = Expression.compile(markexpr)
-    chosen = []
-    for check in CHECKS:
-        if expression.evaluate(_Matcher(markers_of(check))):
-            chosen.append(check)
-    return tuple(chosen)
+    evaluate = expression_matcher(markexpr)
+    return tuple(check for check in CHECKS if evaluate(names_matcher(markers_of(check))))
+
+
+def names_gate(markexpr: str) -> bool:
+    """Whether ``-m`` names a gate (or ``destructive``): the intent destructive checks need."""
+    return bool(gates_in(markexpr)) or DESTRUCTIVE_MARKER in names_in(markexpr)
 
 
 def sections_used(checks: Iterable[Check]) -> tuple[str, ...]:
@@ -68,13 +69,3 @@ def sections_used(checks: Iterable[Check]) -> tuple[str, ...]:
             if section not in used:
                 used.append(section)
     return tuple(used)
-
-
-class _Matcher:
-    """Answers ``-m`` names (marker arguments are ignored) from a check's marker set."""
-
-    def __init__(self, markers: set[str]) -> None:
-        self._markers = markers
-
-    def __call__(self, name: str, /, **kwargs: str | int | bool | None) -> bool:
-        return name in self._markers

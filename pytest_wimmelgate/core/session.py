@@ -17,16 +17,18 @@ from typing import Any
 
 import pytest
 
+from pytest_wimmelgate.artifacts import interrupted as interrupted_outputs
 from pytest_wimmelgate.artifacts.bundle import RunOutcome, write_bundle
+from pytest_wimmelgate.artifacts.leak_scan import with_findings
 from pytest_wimmelgate.catalogue import checks as catalogue
 from pytest_wimmelgate.catalogue.marks import check_meta, decorate
 from pytest_wimmelgate.config.environment import Environment
 from pytest_wimmelgate.config.secrets import SecretSet
 from pytest_wimmelgate.config.sections import RunSettings
-from pytest_wimmelgate.core import outcomes
+from pytest_wimmelgate.core import completeness, outcomes
 from pytest_wimmelgate.core.evidence import Evidence, attach_failure_evidence
 from pytest_wimmelgate.core.locks import LockWait, TargetLock
-from pytest_wimmelgate.core.redaction import redact_report
+from pytest_wimmelgate.core.redaction import OutputRedaction, redact_report
 from pytest_wimmelgate.core.run import RunContext
 from pytest_wimmelgate.core.signals import InterruptSignals
 from pytest_wimmelgate.core.terminal import verdict_lines
@@ -42,7 +44,8 @@ class _Phases:
     """What the controller learned about one test from its phase reports."""
 
     meta: dict[str, Any] = field(default_factory=dict)
-    outcome: str = "passed"
+    #: "pending" until the call phase reports: a test whose call never reported was interrupted
+    outcome: str = "pending"
     reason: str | None = None
     category: str | None = None
     duration_s: float = 0.0
@@ -78,15 +81,20 @@ class GateSession:
         self.records: list[CheckRecord] = []
         self.exit_status: int | None = None
         self.report_note: str | None = None
+        self.created_dirs: tuple[Path, ...] = ()
         self.report_mode = "auto"
         self.allure_cli: list[str] | None = None
         self.lock = TargetLock.for_run(
             base_url=self._base_url(), faults=self._faults_settings(), sandbox_info=self._sandbox_info()
         )
         config.add_cleanup(self.lock.close)
+        self.tracker = completeness.SelectionTracker(completeness.Selection.of(config), worker=worker)
+        config.pluginmanager.register(self.tracker, "wimmelgate-selection")
+        config.add_cleanup(lambda: config.pluginmanager.unregister(self.tracker))
         self.signals = InterruptSignals()  # SIGTERM/SIGHUP/SIGINT: lift faults, write the summary, exit 2
         config.pluginmanager.register(self.signals, "wimmelgate-signals")
         self.signals.install()
+        OutputRedaction.install(config, secrets)  # ids, logs, terminal and -s output (issue 16)
 
     # -- xdist -----------------------------------------------------------------
     @pytest.hookimpl(optionalhook=True)
@@ -178,8 +186,10 @@ class GateSession:
         phases.duration_s += report.duration
         if report.failed and phases.outcome != "failed":
             phases.outcome, phases.reason, phases.category = "failed", meta.get("reason"), meta.get("category")
-        elif report.skipped and phases.outcome == "passed":
+        elif report.skipped and phases.outcome in ("pending", "passed"):
             phases.outcome, phases.reason = "skipped", meta.get("reason")
+        elif report.passed and report.when == "call" and phases.outcome == "pending":
+            phases.outcome = "passed"
 
     # -- verdict and artifacts ---------------------------------------------------
     @pytest.hookimpl(trylast=True)
@@ -194,11 +204,28 @@ class GateSession:
         gates = self._gates()
         interrupted = int(exitstatus) in (EXIT_INTERRUPTED, 3)
         note = (self.signals.reason or "run interrupted before all checks ran") if interrupted else ""
+        missing = completeness.not_run(
+            gates=gates,
+            ran=[r.id for r in self.records if r.id],
+            tracker=self.tracker,
+            stopped_early=bool(session.shouldfail) or self.tracker.selection.maxfail > 0,
+            interrupted=interrupted,
+            protected=self.rules.protected,
+            allow_destructive=self.context.allow_destructive,
+            waivers=self.rules.active_waivers(self.context.clock.date()),
+        )
         self.verdict = decide(
-            self.records, no_selection_reason=note or f"no check selected by -m {self.config.option.markexpr!r}"
+            self.records,
+            no_selection_reason=note or f"no check selected by -m {self.config.option.markexpr!r}",
+            not_run=missing,
         )
         if interrupted:
-            self.verdict = decide([*self.records, CheckRecord(None, "interrupted", (), "failed", reason=note)])
+            self.verdict = decide(
+                [*self.records, CheckRecord(None, "interrupted", (), "failed", reason=note)], not_run=missing
+            )
+        stopped = [r for r in self.records if r.outcome == "interrupted"]
+        interrupted_outputs.mark_junit(self.run_dir / "junit.xml", stopped)
+        interrupted_outputs.mark_allure(self.run_dir / "allure-results", stopped)
         if int(exitstatus) in (EXIT_USAGE, EXIT_INTERRUPTED, 3):
             self.exit_status = int(exitstatus)
         else:
@@ -229,8 +256,11 @@ class GateSession:
     def _gates(self) -> list[str]:
         if self.context.gates:
             return list(self.context.gates)
-        seen = {g for r in self.records for g in r.gates}
-        return [g for g in catalogue.gate_names() if g in seen]
+        touched = [g for r in self.records for g in r.gates]
+        for check_id in self.tracker.deselected:
+            check = catalogue.check_by_id(check_id)
+            touched.extend(check.gates if check else ())
+        return completeness.gates_of_run("", touched)
 
     def _records(self) -> list[CheckRecord]:
         waivers = self.rules.active_waivers(self.context.clock.date())
@@ -243,12 +273,15 @@ class GateSession:
             safety = bool(reason and reason.startswith(outcomes.SAFETY_PREFIX))
             if safety and reason:
                 reason = reason[len(outcomes.SAFETY_PREFIX) :].strip()
+            outcome = phases.outcome
+            if outcome == "pending":
+                outcome, reason = "interrupted", "interrupted: the check did not finish"
             records.append(
                 CheckRecord(
                     id=meta.get("id"),
                     nodeid=nodeid,
                     gates=gates,
-                    outcome=phases.outcome,
+                    outcome=outcome,
                     severity=meta.get("severity") or "critical",
                     required=True,
                     reason=reason,
@@ -276,7 +309,7 @@ class GateSession:
     def _discard_run_dir(self) -> None:
         """A run that ends with exit 4 leaves no run folder (nor the empty folders above it)."""
         shutil.rmtree(self.run_dir, ignore_errors=True)
-        for parent in (self.run_dir.parent, self.run_dir.parent.parent):
+        for parent in self.created_dirs:  # the folders above it that this run created, deepest first
             with contextlib.suppress(OSError):
                 parent.rmdir()  # only when empty
         self._scratch_junit().unlink(missing_ok=True)
@@ -312,6 +345,8 @@ class GateSession:
                 report_mode=self.report_mode,
                 allure_cli=self.allure_cli,
                 user_allure_dir=self.config.stash.get(USER_ALLURE_DIR, None),
+                waivers=self.rules.waivers,
+                rootdir=self.config.rootpath,
             )
         )
         user_junit = self.config.stash.get(USER_JUNIT, None)
@@ -320,6 +355,7 @@ class GateSession:
             Path(user_junit).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(junit, user_junit)
         self.report_note = written.report_note
+        self.verdict = with_findings(self.verdict, written.leak_scan)  # a leak found in the run folder is NO-GO
         if self.exit_status == EXIT_GO and not self.verdict.go:
             self.exit_status = EXIT_NO_GO
         if self.report_mode == "required" and not written.report_ok and self.exit_status == EXIT_GO:

@@ -11,6 +11,7 @@ controller sent: no file is read twice and nothing is parsed differently.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,8 +25,9 @@ from pytest_wimmelgate.config.environment import Environment, load, locate
 from pytest_wimmelgate.config.secrets import SecretSet, looks_secret
 from pytest_wimmelgate.core import options, selection
 from pytest_wimmelgate.core import run as runmod
+from pytest_wimmelgate.core.completeness import Selection
 from pytest_wimmelgate.core.session import GateSession
-from pytest_wimmelgate.errors import ConfigError, WimmelgateError
+from pytest_wimmelgate.errors import ConfigError
 
 NAME_SECTIONS = frozenset({"variables", "secrets"})  # sections naming variables rather than holding values
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -125,8 +127,10 @@ def release_root(text: str, origin: str) -> Path:
         probe = probe.parent
     if not probe.is_dir():
         raise ConfigError(origin, "", f"a folder (the path {_shown(root, probe)} is a file)")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError(origin, "", f"a folder this user may write ({_shown(root, probe)} is not writable)")
+    try:  # try it: os.access says yes to root even where nothing can be created
+        tempfile.TemporaryDirectory(dir=probe, prefix=".wimmelgate-probe-").cleanup()
+    except OSError:
+        raise ConfigError(origin, "", f"a folder this user may write ({_shown(root, probe)} is not writable)") from None
     return root
 
 
@@ -184,9 +188,17 @@ class GateStart:
         env = env.with_variables(sandbox_variables)
         settings = sections.parse_sections(env, needed)
         secrets = _secrets(env, {**environ, **target, **env.variables}, settings.resolved)
-        context = _context(config, opts, env, environ, selection.gates_in(markexpr))
-        from pytest_wimmelgate.artifacts.release_folder import create_run_dir
+        if settings.has("backend"):
+            from pytest_wimmelgate.contract.secrets import startup_secrets
 
+            secrets.add(*startup_secrets(settings.resolved, settings.get("backend")))
+        context = _context(config, opts, settings, secrets, environ, selection.gates_in(markexpr))
+        from pytest_wimmelgate.artifacts.release_folder import component, create_run_dir
+
+        version_dir = opts.release_root / component(context.version)
+        fresh = [
+            d for d in (version_dir / component(settings.rules.name), version_dir, opts.release_root) if not d.exists()
+        ]
         run_dir = create_run_dir(
             opts.release_root,
             context.version,
@@ -206,6 +218,7 @@ class GateStart:
             worker=False,
         )
         session.target_variables = target
+        session.created_dirs = tuple(fresh)
         from pytest_wimmelgate.artifacts.report import require_cli
 
         session.report_mode = opts.report_mode
@@ -287,14 +300,19 @@ def _start_sandbox_if_needed(
 
 
 def _context(
-    config: pytest.Config, opts: RunOptions, env: Environment, environ: Mapping[str, str], gates: list[str]
+    config: pytest.Config,
+    opts: RunOptions,
+    settings: sections.RunSettings,
+    secrets: SecretSet,
+    environ: Mapping[str, str],
+    gates: list[str],
 ) -> runmod.RunContext:
     started = runmod.utc_now()
     version, version_source = opts.version, opts.version_source
     if not version:
         version, version_source = runmod.ci_version(environ), "CI"
     if not version:
-        version, version_source = _health_version(env), "/health"
+        version, version_source = _reported_version(settings, secrets), runmod.REPORTED_BY_BACKEND
     if not version:
         version, version_source = "unversioned", "fallback"
     commit, commit_source = opts.commit, opts.commit_source
@@ -319,24 +337,17 @@ def _context(
         gates=tuple(gates),
         watch=opts.watch,
         watch_interval=opts.watch_interval,
+        selection=Selection.of(config).to_json(),
     )
 
 
-def _health_version(env: Environment) -> str | None:
-    """The version the target reports on /health, when it answers within 2 s."""
-    try:
-        base = env.get("backend.base_url")
-        path = env.get("backend.paths.health", "/health")
-    except WimmelgateError:
+def _reported_version(settings: sections.RunSettings, secrets: SecretSet) -> str | None:
+    """The version the backend reports through its contract, when it answers within 2 s."""
+    if not settings.has("backend"):
         return None
-    import requests
+    from pytest_wimmelgate.contract.health import reported_version
 
-    try:
-        answer = requests.get(f"{str(base).rstrip('/')}{path}", timeout=2)
-        version = answer.json().get("version") if answer.ok else None
-    except (requests.RequestException, ValueError, AttributeError):
-        return None
-    return str(version) if version else None
+    return reported_version(settings.get("backend"), secrets, run_id="wg-start", timeout_s=2.0)
 
 
 def _attach_allure(config: pytest.Config, results_dir: Path, secrets: SecretSet) -> None:

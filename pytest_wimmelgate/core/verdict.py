@@ -19,7 +19,7 @@ class CheckRecord:
     id: str | None
     nodeid: str
     gates: tuple[str, ...]
-    outcome: str  # passed | failed | skipped
+    outcome: str  # passed | failed | skipped | interrupted
     severity: str = DEFAULT_SEVERITY
     required: bool = True
     reason: str | None = None
@@ -59,6 +59,9 @@ class Verdict:
     counts: dict[str, int]
     findings: tuple[Finding, ...] = field(default_factory=tuple)
     waivers: tuple[dict[str, str], ...] = ()
+    #: every catalogue check of the run's gates has an outcome (or is excused by a rule or waiver)
+    complete: bool = True
+    not_run: tuple[dict[str, Any], ...] = ()
 
     @property
     def go(self) -> bool:
@@ -78,16 +81,28 @@ def apply_waivers(records: Iterable[CheckRecord], waivers: Mapping[str, str]) ->
     return [replace(r, waiver=waivers[r.id]) if r.id and r.id in waivers else r for r in records]
 
 
-def decide(records: Iterable[CheckRecord], *, no_selection_reason: str = "") -> Verdict:
-    """Apply the verdict rules; an empty selection is NO-GO."""
+def decide(
+    records: Iterable[CheckRecord],
+    *,
+    no_selection_reason: str = "",
+    not_run: Iterable[Any] = (),
+) -> Verdict:
+    """Apply the verdict rules; an empty selection is NO-GO, and so is an incomplete run.
+
+    ``not_run``: the checks of the run's gates without an outcome (`completeness.NotRun`);
+    one that no rule or waiver excuses makes the run incomplete.
+    """
     checks = list(records)
-    counts = {"passed": 0, "failed": 0, "skipped": 0, "warned": 0}
+    counts = {"passed": 0, "failed": 0, "skipped": 0, "warned": 0, "interrupted": 0}
     findings: list[Finding] = []
     waivers: dict[str, str] = {}
     for record in checks:
         label = record.id or record.nodeid
         if record.outcome == "passed":
             counts["passed"] += 1
+        elif record.outcome == "interrupted":
+            counts["interrupted"] += 1
+            findings.append(Finding(NO_GO, label, record.reason or "interrupted: the check did not finish"))
         elif record.outcome == "failed":
             if record.waiver:
                 counts["warned"] += 1
@@ -109,6 +124,11 @@ def decide(records: Iterable[CheckRecord], *, no_selection_reason: str = "") -> 
                 findings.append(Finding(NO_GO, label, f"required check did not run: {record.reason or 'skipped'}"))
     if not checks:
         findings.append(Finding(NO_GO, "selection", no_selection_reason or "no check selected"))
+    missing = list(not_run)
+    for entry in missing:
+        if not entry.excused:
+            findings.append(Finding(NO_GO, "incomplete", f"{entry.id} {entry.why}"))
+    complete = bool(checks) and not any(not entry.excused for entry in missing)
     verdict = NO_GO if any(f.level == NO_GO for f in findings) else GO
     waiver_list = tuple({"id": k, "reason": v} for k, v in sorted(waivers.items()))
-    return Verdict(verdict, counts, tuple(findings), waiver_list)
+    return Verdict(verdict, counts, tuple(findings), waiver_list, complete, tuple(e.to_json() for e in missing))

@@ -9,6 +9,8 @@ gate-summary.json`` with schema ``wimmelgate/gate-summary/v1``. The candidates a
 summaries under ``<root>/<version>/staging/`` whose ``gates`` list holds ``staging_gate``;
 the newest run (by the directory's UTC stamp, else ``started_at``) decides:
 
+- only complete runs count (``"complete": true``: every check of the gate ran); a partial
+  run (``-k``, ``--lf``, ``-m "... and not destructive"``) is never the staging GO;
 - verdict ``GO`` and the same commit → pass, naming the file;
 - verdict not ``GO`` → fail naming the file (a later NO-GO overrides an earlier GO);
 - another commit, version or environment in the summary → fail naming the file and both
@@ -115,20 +117,25 @@ def check_staging_go(
 ) -> EvidenceResult:
     """GL-5: the newest ``gate`` run of ``version`` in ``environment`` is GO for ``commit``."""
     base = Path(root) / version / environment
-    runs, skipped = gate_runs(root, version, environment, gate)
+    found, skipped = gate_runs(root, version, environment, gate)
+    runs = [r for r in found if r.summary.get("complete") is True]
+    partial = [str(r.path) for r in found if r.summary.get("complete") is not True]
     details: dict[str, Any] = {
         "release_dir": str(base),
         "version": version,
         "commit": commit,
         "runs": len(runs),
+        "incomplete_runs_ignored": partial,
         "skipped_files": skipped,
     }
     note = f" ({len(skipped)} unreadable summaries skipped)" if skipped else ""
+    if partial:
+        note += f" ({len(partial)} incomplete runs ignored: a partial run is never the staging GO)"
     if not runs:
         return EvidenceResult(
             "GL-5",
             False,
-            f"no {gate} run for version {version} in {base}{note}",
+            f"no complete {gate} run for version {version} in {base}{note}",
             Category.NO_DATA,
             details=details,
         )

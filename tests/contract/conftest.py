@@ -12,7 +12,8 @@ import requests
 
 from pytest_wimmelgate.config.environment import load
 from pytest_wimmelgate.config.secrets import SecretSet
-from pytest_wimmelgate.contract.client import Account, ContractClient
+from pytest_wimmelgate.config.sections.targets import SmokeAccount
+from pytest_wimmelgate.contract.client import ContractClient
 from pytest_wimmelgate.contract.model import BackendSettings
 from pytest_wimmelgate.contract.parse import parse_backend
 from pytest_wimmelgate.sandbox.launcher.gate_run import variables_of
@@ -47,7 +48,10 @@ def settings_for(env_file: Path, info: SandboxInfo, extra: dict[str, Any] | None
 
 def client_for(settings: BackendSettings, info: SandboxInfo, secrets: SecretSet | None = None) -> ContractClient:
     return ContractClient(
-        settings, f"wg-{uuid.uuid4().hex[:12]}", secrets or SecretSet(), Account(info.smoke_user, info.smoke_password)
+        settings,
+        f"wg-{uuid.uuid4().hex[:12]}",
+        secrets or SecretSet(),
+        SmokeAccount(info.smoke_user, info.smoke_password),
     )
 
 

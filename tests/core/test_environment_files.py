@@ -69,6 +69,8 @@ def test_unresolved_variable_outside_the_selection_is_not_needed(pytester: pytes
         import pytest
         @pytest.mark.check("CW-1")
         def test_window(): pass
+        @pytest.mark.check("CW-2")
+        def test_freeze(): pass
     """)
     result = pytester.runpytest(
         "-p", "no:cacheprovider", "--wg-env", "env.yaml", "--wg-release-dir", "rel", "-m", "change_window"
@@ -86,7 +88,7 @@ def test_extends_and_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert (env.name, env.protected) == ("child", True)
     assert env.get("backend.base_url") == "http://default"
     assert env.get("backend.timeout_s") == "3.5"  # a placeholder keeps its text; the section parser types it
-    assert parser_of("backend")(env.get("backend"), env.source)["base_url"] == "http://default"
+    assert parser_of("backend")(env.get("backend"), env.source).timeout_s == 3.5
 
 
 def test_extends_cycle_is_reported(tmp_path: Path) -> None:
@@ -111,6 +113,8 @@ def test_environment_chosen_by_variable_is_shown_in_the_header(
         import pytest
         @pytest.mark.check("CW-1")
         def test_window(): pass
+        @pytest.mark.check("CW-2")
+        def test_freeze(): pass
     """)
     monkeypatch.setenv("WIMMELGATE_ENV", "env.yaml")
     result = pytester.runpytest("-p", "no:cacheprovider", "--wg-release-dir", "rel", "-m", "change_window")

@@ -24,7 +24,8 @@ def test_all_checks_passing_is_go(gate_dir: pytest.Pytester) -> None:
     assert summary["schema"] == "wimmelgate/gate-summary/v1"
     assert summary["verdict"] == "GO"
     assert summary["gates"] == ["staging_gate"]
-    assert summary["counts"] == {"passed": 2, "failed": 0, "skipped": 0, "warned": 0}
+    assert summary["counts"] == {"passed": 2, "failed": 0, "skipped": 0, "warned": 0, "interrupted": 0}
+    assert summary["complete"] is True
     assert [c["id"] for c in summary["checks"]] == ["SG-1", "SG-2"]
     assert summary["checks"][0]["severity"] == "critical" and summary["checks"][0]["required"] is True
 
@@ -89,7 +90,7 @@ def test_waived_skip_is_go_and_lists_the_waiver(gate_dir: pytest.Pytester) -> No
     result = gate_dir.runpytest(*gate_args("-m", "staging_gate"))
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*WAIVED SG-9*no collector in QA*"])
-    assert run_summary(gate_dir)["waivers"] == [{"id": "SG-9", "reason": "no collector in QA"}]
+    assert run_summary(gate_dir)["waivers"] == [{"id": "SG-9", "reason": "no collector in QA", "until": None}]
 
 
 def test_missing_setting_turns_into_a_not_configured_skip(gate_dir: pytest.Pytester) -> None:
@@ -160,7 +161,9 @@ def test_expired_waiver_no_longer_applies(gate_dir: pytest.Pytester) -> None:
         def test_otlp(): pytest.skip("not configured: otlp.endpoint")
     """)
     assert gate_dir.runpytest(*gate_args("-m", "staging_gate", "--wg-now", "2026-11-30T12:00:00Z")).ret == 0
-    assert run_summary(gate_dir)["waivers"] == [{"id": "SG-9", "reason": "collector ordered (until 2026-11-30)"}]
+    assert run_summary(gate_dir)["waivers"] == [
+        {"id": "SG-9", "reason": "collector ordered (until 2026-11-30)", "until": "2026-11-30"}
+    ]
     assert gate_dir.runpytest(*gate_args("-m", "staging_gate", "--wg-now", "2026-12-01T00:00:00Z")).ret == 1
     assert run_summary(gate_dir)["reasons"] == ["SG-9: required check did not run: not configured: otlp.endpoint"]
 

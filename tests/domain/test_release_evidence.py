@@ -35,6 +35,7 @@ def write_run(
         "commit": commit,
         "tester": "release-bot",
         "verdict": verdict,
+        "complete": True,
         "started_at": "2026-11-28T19:02:11Z",
         "finished_at": "2026-11-28T19:02:40Z",
         "counts": {"passed": 14, "failed": 0, "skipped": 1, "warned": 0},
@@ -78,7 +79,7 @@ def test_no_run_is_no_data(tmp_path: Path) -> None:
     write_run(tmp_path, "20261128T190211Z", env="production", gates=("staging_gate",))
     result = check_staging_go(tmp_path, "1.4.2", COMMIT)
     assert not result.ok and result.category is Category.NO_DATA
-    assert result.reason == f"no staging_gate run for version 1.4.2 in {tmp_path / '1.4.2' / 'staging'}"
+    assert result.reason == f"no complete staging_gate run for version 1.4.2 in {tmp_path / '1.4.2' / 'staging'}"
 
 
 def test_unreadable_summaries_are_skipped_and_counted(tmp_path: Path) -> None:
@@ -103,3 +104,29 @@ def test_unreadable_summaries_are_skipped_and_counted(tmp_path: Path) -> None:
 )
 def test_commits_match(found: str, wanted: str, same: bool) -> None:
     assert commits_match(found, wanted) is same
+
+
+def test_a_partial_go_run_is_never_the_staging_go(tmp_path: Path) -> None:
+    """A `-k` run said GO; go-live must not accept it (issue: a GO can be laundered)."""
+    write_run(tmp_path, "20261128T190211Z", complete=False, not_run=[{"id": "SG-3", "why": "deselected by -k"}])
+    result = check_staging_go(tmp_path, "1.4.2", COMMIT)
+    assert not result.ok
+    assert result.category == Category.NO_DATA
+    assert "no complete staging_gate run" in result.reason
+    assert "1 incomplete runs ignored" in result.reason
+
+
+def test_a_newer_partial_run_does_not_hide_the_complete_go(tmp_path: Path) -> None:
+    complete = write_run(tmp_path, "20261128T180000Z")
+    write_run(tmp_path, "20261128T190000Z", complete=False)
+    result = check_staging_go(tmp_path, "1.4.2", COMMIT)
+    assert result.ok, result.reason
+    assert str(complete) in result.reason
+
+
+def test_a_summary_without_the_complete_flag_is_not_accepted(tmp_path: Path) -> None:
+    path = write_run(tmp_path, "20261128T190000Z")
+    data = json.loads(path.read_text())
+    del data["complete"]
+    path.write_text(json.dumps(data))
+    assert not check_staging_go(tmp_path, "1.4.2", COMMIT).ok

@@ -13,9 +13,10 @@ import pytest
 import requests
 
 from pytest_wimmelgate.config.secrets import SecretSet
+from pytest_wimmelgate.config.sections.targets import SmokeAccount
 from pytest_wimmelgate.contract import smoke
 from pytest_wimmelgate.contract.cleanup import Cleanup
-from pytest_wimmelgate.contract.client import Account, ContractClient
+from pytest_wimmelgate.contract.client import ContractClient
 from pytest_wimmelgate.contract.parse import parse_backend
 from pytest_wimmelgate.contract.sessions import Sessions
 from pytest_wimmelgate.sandbox.launcher import control
@@ -119,7 +120,7 @@ def _upload_lands_in_s3(sandbox: SandboxInfo) -> str:
     """Upload through the default contract, as SG-6 does, and say where the bytes landed."""
     settings = parse_backend({"base_url": sandbox.base_url, "timeout_s": 5}, "test")
     client = ContractClient(
-        settings, "wg-drill-aftercheck", SecretSet(), Account(sandbox.smoke_user, sandbox.smoke_password)
+        settings, "wg-drill-aftercheck", SecretSet(), SmokeAccount(sandbox.smoke_user, sandbox.smoke_password)
     )
     sessions = Sessions(client)
     session = sessions.open()

@@ -353,6 +353,7 @@ def write_staging_summary(
         "commit": commit,
         "tester": "release-bot",
         "verdict": verdict,
+        "complete": True,
         "started_at": "2026-11-27T19:00:00Z",
         "finished_at": "2026-11-27T19:00:30Z",
         "counts": {"passed": 7, "failed": 0, "skipped": 0, "warned": 0},

@@ -7,7 +7,8 @@ from pathlib import Path
 import yaml
 
 from pytest_wimmelgate.config.secrets import SecretSet
-from pytest_wimmelgate.contract.client import Account, ContractClient
+from pytest_wimmelgate.config.sections.targets import SmokeAccount
+from pytest_wimmelgate.contract.client import ContractClient
 from pytest_wimmelgate.contract.parse import parse_backend
 from pytest_wimmelgate.metrics.sampled_requests import sampled_requests
 
@@ -17,7 +18,7 @@ BASE = "http://127.0.0.1:9"
 
 def client(backend: dict[str, object] | None = None) -> ContractClient:
     settings = parse_backend({"base_url": BASE, **(backend or {})}, "env.yaml")
-    return ContractClient(settings, "wg-run1", SecretSet.collect({}), Account("smoke", "pw"))
+    return ContractClient(settings, "wg-run1", SecretSet.collect({}), SmokeAccount("smoke", "pw"))
 
 
 def test_the_default_contract_samples_readiness_and_the_read_only_database_requests() -> None:

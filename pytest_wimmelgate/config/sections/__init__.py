@@ -24,7 +24,7 @@ from pytest_wimmelgate.errors import NotConfigured
 #: section name -> "module:function" of its parser
 PARSERS: dict[str, str] = {
     "sandbox": "pytest_wimmelgate.config.sections.targets:parse_sandbox",
-    "backend": "pytest_wimmelgate.config.sections.targets:parse_backend_endpoint",
+    "backend": "pytest_wimmelgate.contract.parse:parse_backend",
     "smoke_account": "pytest_wimmelgate.config.sections.targets:parse_smoke_account",
     "database": "pytest_wimmelgate.config.sections.targets:parse_database",
     "faults": "pytest_wimmelgate.config.sections.targets:parse_faults",
@@ -42,7 +42,7 @@ PARSERS: dict[str, str] = {
     "backups": "pytest_wimmelgate.domain.backups:parse_backup_settings",
     "migrations": "pytest_wimmelgate.domain.migrations:parse_migration_settings",
     "alerting": "pytest_wimmelgate.config.sections.interim:parse_alerting",
-    "metrics": "pytest_wimmelgate.config.sections.interim:parse_metrics",
+    "metrics": "pytest_wimmelgate.metrics.settings:parse_metrics",
 }
 
 

@@ -1,7 +1,7 @@
-"""Parsers of the ``alerting`` and ``metrics`` sections over their domain modules' validators.
+"""Parser of the ``alerting`` section over the alerting domain's validators.
 
-They check the sections' meaning at start (rule names, objectives, watch settings) and
-hand the resolved mapping on.
+It checks the section's meaning at start (rule names, thresholds, routes) and hands the
+resolved mapping on.
 """
 
 from __future__ import annotations
@@ -20,16 +20,4 @@ def parse_alerting(tree: Any, source: str) -> Mapping[str, Any]:
         alerting.expected_rules(node.raw("rules"), source=source)
     if "routing" in node:
         alerting.expected_routing(node.raw("routing"), source=source)
-    return dict(node.value)
-
-
-def parse_metrics(tree: Any, source: str) -> Mapping[str, Any]:
-    from pytest_wimmelgate.metrics import gate, slo
-
-    node = Node(tree, source, "metrics")
-    slis = slo.slis_from_mapping(node.raw("slis"), source=source)
-    for group in gate.GROUPS:
-        if group in node:
-            slo.objectives_from_mapping(node.raw(group), source=source, key_path=f"metrics.{group}", slis=slis)
-    gate.WatchSettings.from_mapping(node.raw("watch") or {}, source)
     return dict(node.value)

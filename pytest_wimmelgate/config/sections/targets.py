@@ -105,12 +105,3 @@ def parse_faults(tree: Any, source: str) -> FaultSettings:
         command=command,
         http=http,
     )
-
-
-def parse_backend_endpoint(tree: Any, source: str) -> Mapping[str, Any]:
-    """The ``backend`` section until the contract parses it: the base URL must be a URL."""
-    node = Node(tree, source, "backend")
-    node.url("base_url")
-    if "timeout_s" in node:
-        node.seconds("timeout_s")
-    return dict(node.value)
