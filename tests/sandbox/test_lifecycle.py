@@ -71,16 +71,29 @@ def _restart_from_another_process(info: SandboxInfo) -> None:
     subprocess.run([sys.executable, "-c", code], input=json.dumps(info.to_dict()), text=True, check=True, timeout=60)
 
 
-def test_full_sandbox_monitoring_restart_and_clean_stop(tmp_path: Path) -> None:
+def test_monitoring_sandbox_serves_rules_routing_and_metric_data_and_stops_clean(tmp_path: Path) -> None:
     box = Sandbox(tmp_path / "box", traffic_rps=20.0)
-    watchdogs: list[int] = []
     try:
         info = box.start()
         if HAS_PROMETHEUS:
             _check_prometheus_and_alertmanager(box, info)
         else:  # CI installs Prometheus; only a bare machine skips this part
             assert info.prometheus_url is None
+        pids = pids_in(info.workdir)
+        watchdogs = sorted({*watchdogs_in(info.workdir), *(w.pid for w in box._watchdogs)})
+        assert len(watchdogs) == len(pids)
+    finally:
+        box.stop()
+    for pid in pids + watchdogs:
+        assert not is_alive(pid), pid
+    assert not list((tmp_path / "box" / "pids").glob("*.pid"))
 
+
+def test_database_restart_keeps_the_data_and_stop_ends_the_restarted_one(tmp_path: Path) -> None:
+    box = Sandbox(tmp_path / "box", prometheus="off", alertmanager="off", traffic_rps=5.0)
+    watchdogs: list[int] = []
+    try:
+        info = box.start()
         api = Api(info.base_url, info, "wg-test-restart")
         kept = api.post("/messages", json={"to": "a", "body": "survives", "tag": "wg-test-r"})
         old_pid = database_pid(info)
