@@ -71,7 +71,7 @@ class SandboxInfo:
         """The ``SANDBOX_*`` variables through which gate runs reach this sandbox.
 
         ``SANDBOX_PROMETHEUS_URL``/``SANDBOX_ALERTMANAGER_URL`` are present and empty when
-        the component is not running, so ``${SANDBOX_PROMETHEUS_URL}`` resolves to "none".
+        the component is not running, so ``${SANDBOX_PROMETHEUS_URL}`` resolves (to "").
         """
         values = {
             "SANDBOX_BASE_URL": self.base_url,
