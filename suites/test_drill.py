@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_wimmelgate.config.environment import Environment
-from pytest_wimmelgate.contract import drills
+from pytest_wimmelgate.config.sections.targets import FaultSettings
+from pytest_wimmelgate.contract import checks
 from pytest_wimmelgate.contract.cleanup import Cleanup
 from pytest_wimmelgate.contract.client import ContractClient, Flow
 from pytest_wimmelgate.core.evidence import Evidence
@@ -23,8 +23,7 @@ def test_a_backup_for_each_of_the_last_7_days(
     backup_settings: backups.BackupSettings, wg_run: RunContext, wg_environ: dict[str, str], evidence: Evidence
 ) -> None:
     result = backups.run_daily_backups(backup_settings, wg_run.clock, wg_environ)
-    evidence.json("daily backups", result.evidence())
-    result.raise_for_failure()
+    evidence.judge("daily backups", result)
 
 
 @pytest.mark.check("DR-2")
@@ -32,8 +31,7 @@ def test_weekly_restore_test_documented(
     backup_settings: backups.BackupSettings, wg_run: RunContext, wg_environ: dict[str, str], evidence: Evidence
 ) -> None:
     result = backups.run_weekly_restore(backup_settings, wg_run.clock, wg_environ)
-    evidence.json("restore tests", result.evidence())
-    result.raise_for_failure()
+    evidence.judge("restore tests", result)
 
 
 @pytest.mark.check("DR-3")
@@ -41,15 +39,15 @@ def test_database_failover_recovers(
     backend: ContractClient,
     smoke_flow: Flow,
     fault_provider: FaultProvider,
-    wg_env: Environment,
+    fault_settings: FaultSettings,
     run_tag: str,
     cleanup: Cleanup,
     evidence: Evidence,
 ) -> None:
-    bound = float(wg_env.get("faults.recovery_bound_s", 30))
-    timeline = drills.database_failover(backend, smoke_flow, fault_provider, cleanup, bound_s=bound, run_tag=run_tag)
-    evidence.json("failover timeline", timeline)
-    evidence.parameter("recovery time (s)", timeline["recovery_s"])
+    result = checks.database_failover(
+        backend, smoke_flow, fault_provider, cleanup, bound_s=fault_settings.recovery_bound_s, run_tag=run_tag
+    )
+    evidence.judge("failover timeline", result)
 
 
 @pytest.mark.check("DR-4")
@@ -57,11 +55,12 @@ def test_uploads_fall_back_to_local_while_s3_is_blocked(
     backend: ContractClient,
     smoke_flow: Flow,
     fault_provider: FaultProvider,
-    wg_env: Environment,
+    fault_settings: FaultSettings,
     run_tag: str,
     cleanup: Cleanup,
     evidence: Evidence,
 ) -> None:
-    bound = float(wg_env.get("faults.recovery_bound_s", 30))
-    steps = drills.storage_fallback(backend, smoke_flow, fault_provider, cleanup, bound_s=bound, run_tag=run_tag)
-    evidence.json("storage drill", steps)
+    result = checks.storage_fallback(
+        backend, smoke_flow, fault_provider, cleanup, bound_s=fault_settings.recovery_bound_s, run_tag=run_tag
+    )
+    evidence.judge("storage drill", result)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_wimmelgate.config.environment import Environment
 from pytest_wimmelgate.config.fingerprint import fingerprint_key
+from pytest_wimmelgate.config.sections import RunSettings
 from pytest_wimmelgate.core.evidence import Evidence
 from pytest_wimmelgate.domain import envcheck
 from pytest_wimmelgate.errors import NotConfigured
@@ -19,13 +19,18 @@ EnvResults = dict[str, envcheck.EnvResult]
 
 
 @pytest.fixture(scope="session")
-def env_results(wg_env: Environment, wg_variables: dict[str, str], wg_environ: dict[str, str]) -> EnvResults:
-    """EV-1 … EV-6 evaluated once for the session."""
-    import os
+def variable_rules(wg_settings: RunSettings) -> envcheck.VariableRules:
+    """The mandatory variables and value rules of this environment (``variables``)."""
+    rules: envcheck.VariableRules = wg_settings.get("variables")
+    return rules
 
-    rules = envcheck.parse_rules(wg_env.get("variables", None), wg_env.source)
-    variables = wg_variables or dict(os.environ)
-    return envcheck.run_all(variables, rules, key=fingerprint_key(wg_environ), environ=wg_environ)
+
+@pytest.fixture(scope="session")
+def env_results(
+    variable_rules: envcheck.VariableRules, target_variables: dict[str, str], wg_environ: dict[str, str]
+) -> EnvResults:
+    """EV-1 … EV-6 evaluated once for the session."""
+    return envcheck.run_all(target_variables, variable_rules, key=fingerprint_key(wg_environ), environ=wg_environ)
 
 
 EV_CHECKS = [
@@ -38,5 +43,4 @@ def test_environment_variables(check_id: str, env_results: EnvResults, evidence:
     result = env_results.get(check_id)
     if result is None:
         raise NotConfigured(f"variables ({check_id})")
-    evidence.json(check_id, result.evidence())
-    result.raise_for_failure()
+    evidence.judge(check_id, result)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from pytest_wimmelgate.config.environment import Environment
-from pytest_wimmelgate.contract import health
+from pytest_wimmelgate.config.sections.targets import FaultSettings
+from pytest_wimmelgate.contract import checks
 from pytest_wimmelgate.contract.client import ContractClient
 from pytest_wimmelgate.contract.model import BackendSettings
 from pytest_wimmelgate.core.evidence import Evidence
@@ -24,38 +24,33 @@ from pytest_wimmelgate.faults import FaultProvider
 def test_health_reports_the_expected_release(
     backend: ContractClient, backend_settings: BackendSettings, wg_run: RunContext, evidence: Evidence
 ) -> None:
-    answer = health.check_health(backend)
-    found = health.release(backend, answer)
-    evidence.json("release reported", {"request": found.label, "version": found.version, "commit": found.commit})
-    health.require_release(
-        found,
+    result = checks.release_reported(
         backend,
         version=backend_settings.expect_version or (wg_run.version if wg_run.version_expected else None),
         commit=backend_settings.expect_commit or (wg_run.commit if wg_run.commit_expected else None),
     )
+    evidence.judge("release reported", result)
 
 
 @pytest.mark.check("SG-2")
 def test_readiness_is_200(backend: ContractClient, readiness_values: dict[str, Any], evidence: Evidence) -> None:
-    answer = health.readiness(backend, readiness_values)
-    evidence.json("readiness", answer.evidence())
-    health.require_ready(answer, backend)
+    result = checks.ready(backend, readiness_values)
+    evidence.judge("readiness", result)
 
 
 @pytest.mark.check("SG-3")
 def test_readiness_follows_a_blocked_database(
     backend: ContractClient,
     fault_provider: FaultProvider,
-    wg_env: Environment,
+    fault_settings: FaultSettings,
     readiness_values: dict[str, Any],
     evidence: Evidence,
 ) -> None:
-    timeline = health.follows_blocked_database(
+    result = checks.follows_blocked_database(
         backend,
         fault_provider,
-        block_bound_s=float(wg_env.get("faults.block_bound_s", 10)),
-        recovery_bound_s=float(wg_env.get("faults.recovery_bound_s", 30)),
-        values=readiness_values,
+        readiness_values,
+        block_bound_s=fault_settings.block_bound_s,
+        recovery_bound_s=fault_settings.recovery_bound_s,
     )
-    evidence.json("readiness timeline", timeline)
-    evidence.parameter("recovery time (s)", timeline["recovery_s"])
+    evidence.judge("readiness timeline", result)

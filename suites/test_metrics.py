@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_wimmelgate.config.environment import Environment
 from pytest_wimmelgate.config.secrets import SecretSet
 from pytest_wimmelgate.config.sections import RunSettings
 from pytest_wimmelgate.contract.client import ContractClient
 from pytest_wimmelgate.contract.sessions import Sessions
 from pytest_wimmelgate.core.evidence import Evidence
 from pytest_wimmelgate.core.run import RunContext
+from pytest_wimmelgate.domain.result import Attachment
 from pytest_wimmelgate.errors import CheckFailed, NotConfigured, WimmelgateError
 from pytest_wimmelgate.metrics import gate as metric_gate
 from pytest_wimmelgate.metrics import progress, watch
@@ -37,30 +38,22 @@ Watched = dict[str, dict[str, WatchResult]]
 
 
 @pytest.fixture(scope="session")
-def metric_settings(wg_settings: RunSettings, wg_env: Environment, wg_run: RunContext) -> metric_gate.MetricSettings:
+def metric_settings(wg_settings: RunSettings, wg_run: RunContext) -> metric_gate.MetricSettings:
     """The ``metrics`` section as parsed at start, with ``--wg-watch``/``--wg-watch-interval`` laid over it."""
-    parsed = wg_settings.get("metrics")
-    settings = (
-        parsed if isinstance(parsed, metric_gate.MetricSettings) else metric_gate.parse_metrics(parsed, wg_env.source)
-    )
-    return metric_gate.apply_watch_options(settings, wg_run.watch, wg_run.watch_interval, "--wg-watch")
+    parsed: metric_gate.MetricSettings = wg_settings.get("metrics")
+    return metric_gate.apply_watch_options(parsed, wg_run.watch, wg_run.watch_interval, "--wg-watch")
 
 
 @pytest.fixture(scope="session")
-def sampling_session(
-    request: pytest.FixtureRequest, wg_env: Environment
-) -> Iterator[tuple[ContractClient, dict[str, Any] | None, str]]:
+def sampling_session(request: pytest.FixtureRequest) -> Iterator[tuple[ContractClient, dict[str, Any] | None, str]]:
     """The contract client sampling goes through, the smoke session's values (None: no session), and why not.
 
     The session is opened here and ended (logout) when the process's tests are done.
     """
     client: ContractClient = request.getfixturevalue("backend_session_client")
-    account = client.account or _smoke_account(wg_env)
-    if account is None:
+    if client.account is None:
         yield client, None, "no smoke_account configured"
         return
-    if client.account is None:
-        client = ContractClient(client.settings, client.run_id, client.secrets, account)
     sessions = Sessions(client)
     try:
         session = sessions.open()
@@ -70,17 +63,6 @@ def sampling_session(
     yield client, session.values, ""
     with contextlib.suppress(WimmelgateError):
         sessions.end(session)
-
-
-def _smoke_account(env: Environment) -> Any:
-    """Interim: the ``smoke_account`` section when the run did not parse it (metric checks do not declare
-    it, as a Prometheus run needs none); None when absent or not resolvable."""
-    from pytest_wimmelgate.config.sections.targets import parse_smoke_account
-
-    try:
-        return parse_smoke_account(env.get("smoke_account"), env.source) if env.has("smoke_account") else None
-    except WimmelgateError:
-        return None
 
 
 @pytest.fixture(scope="session")
@@ -140,72 +122,111 @@ def watched(
     return Groups()
 
 
-def _judge(check_id: str, group: str, watched: Watched, source: metric_gate.MetricSource, evidence: Evidence) -> None:
+@dataclass(frozen=True)
+class MetricVerdict:
+    """The watch results of one metric check as ``evidence.judge`` reads them.
+
+    Its evidence is the measurements (of each objective, for a check over several); a
+    watch ended from outside (`watch.WatchStopped`) neither passes nor fails: the check skips.
+    """
+
+    check_id: str
+    results: Mapping[str, WatchResult]
+    mode: str
+    note: str | None = None
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return {"measured by": self.mode}
+
+    @property
+    def attachments(self) -> tuple[Attachment, ...]:
+        return tuple(Attachment(f"{oid} table", r.table()) for oid, r in self.results.items())
+
+    def evidence(self) -> dict[str, Any]:
+        if list(self.results) == [self.check_id]:
+            return self.results[self.check_id].evidence()
+        return {oid: r.evidence() for oid, r in self.results.items()}
+
+    def raise_for_failure(self) -> None:
+        __tracebackhide__ = True
+        failures: list[CheckFailed] = []
+        for result in self.results.values():
+            try:
+                watch.raise_for(result)
+            except watch.WatchStopped as stopped:
+                pytest.skip(str(stopped))
+            except CheckFailed as error:
+                failures.append(error)
+        if len(failures) == 1 and list(self.results) == [self.check_id]:
+            raise failures[0]
+        if failures:
+            raise CheckFailed(failures[0].category, "after rollback: " + "; ".join(f.reason for f in failures))
+
+
+def measured_by(
+    check_id: str,
+    group: str,
+    watched: Watched,
+    source: metric_gate.MetricSource,
+    objectives: tuple[str, ...] | None = None,
+) -> MetricVerdict:
+    """The watch results of ``objectives`` (default: the check's own) of ``group``."""
     results = watched[group]
-    if check_id not in results:
-        raise NotConfigured(f"metrics.{group}.{check_id}")
-    result = results[check_id]
-    evidence.parameter("measured by", source.mode)
-    evidence.json(f"{check_id} measurements", result.evidence())
-    evidence.text(f"{check_id} table", result.table())
-    try:
-        watch.raise_for(result)
-    except watch.WatchStopped as stopped:
-        pytest.skip(str(stopped))
+    wanted = (check_id,) if objectives is None else objectives
+    if not wanted:
+        raise NotConfigured(f"metrics.{group}")
+    for objective in wanted:
+        if objective not in results:
+            raise NotConfigured(f"metrics.{group}.{objective}")
+    return MetricVerdict(check_id, {oid: results[oid] for oid in wanted}, source.mode)
 
 
 @pytest.mark.check("PD-1")
 def test_p95_latency(watched: Watched, metric_source: metric_gate.MetricSource, evidence: Evidence) -> None:
-    _judge("PD-1", "objectives", watched, metric_source, evidence)
+    evidence.judge("PD-1 measurements", measured_by("PD-1", "objectives", watched, metric_source))
 
 
 @pytest.mark.check("PD-2")
 def test_5xx_rate(watched: Watched, metric_source: metric_gate.MetricSource, evidence: Evidence) -> None:
-    _judge("PD-2", "objectives", watched, metric_source, evidence)
+    evidence.judge("PD-2 measurements", measured_by("PD-2", "objectives", watched, metric_source))
 
 
 @pytest.mark.check("PD-3")
 def test_readiness_failures(watched: Watched, metric_source: metric_gate.MetricSource, evidence: Evidence) -> None:
-    _judge("PD-3", "objectives", watched, metric_source, evidence)
+    evidence.judge("PD-3 measurements", measured_by("PD-3", "objectives", watched, metric_source))
 
 
 @pytest.mark.check("PD-4")
 def test_push_delivery_success(watched: Watched, metric_source: metric_gate.MetricSource, evidence: Evidence) -> None:
-    _judge("PD-4", "objectives", watched, metric_source, evidence)
+    evidence.judge("PD-4 measurements", measured_by("PD-4", "objectives", watched, metric_source))
 
 
 @pytest.mark.check("RT-1")
 def test_trigger_5xx_rate(watched: Watched, metric_source: metric_gate.MetricSource, evidence: Evidence) -> None:
-    _judge("RT-1", "triggers", watched, metric_source, evidence)
+    evidence.judge("RT-1 measurements", measured_by("RT-1", "triggers", watched, metric_source))
 
 
 @pytest.mark.check("RT-2")
 def test_trigger_p95_latency(watched: Watched, metric_source: metric_gate.MetricSource, evidence: Evidence) -> None:
-    _judge("RT-2", "triggers", watched, metric_source, evidence)
+    evidence.judge("RT-2 measurements", measured_by("RT-2", "triggers", watched, metric_source))
 
 
 @pytest.mark.check("RT-3")
 def test_trigger_readiness_fluctuation(
     watched: Watched, metric_source: metric_gate.MetricSource, evidence: Evidence
 ) -> None:
-    _judge("RT-3", "triggers", watched, metric_source, evidence)
+    evidence.judge("RT-3 measurements", measured_by("RT-3", "triggers", watched, metric_source))
 
 
 @pytest.mark.check("RT-4")
 def test_trigger_push_failures(watched: Watched, metric_source: metric_gate.MetricSource, evidence: Evidence) -> None:
-    _judge("RT-4", "triggers", watched, metric_source, evidence)
+    evidence.judge("RT-4 measurements", measured_by("RT-4", "triggers", watched, metric_source))
 
 
 @pytest.mark.check("RV-4")
 def test_metrics_stable_after_rollback(
     watched: Watched, metric_source: metric_gate.MetricSource, evidence: Evidence
 ) -> None:
-    failures: list[CheckFailed] = []
-    for check_id in sorted(watched["objectives"]):
-        try:
-            _judge(check_id, "objectives", watched, metric_source, evidence)
-        except CheckFailed as error:
-            failures.append(error)
-    if failures:
-        worst = failures[0]
-        raise CheckFailed(worst.category, "after rollback: " + "; ".join(f.reason for f in failures))
+    objectives = tuple(sorted(watched["objectives"]))
+    evidence.judge("RV-4 measurements", measured_by("RV-4", "objectives", watched, metric_source, objectives))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from pytest_wimmelgate.contract import smoke
+from pytest_wimmelgate.contract import checks
 from pytest_wimmelgate.contract.cleanup import Cleanup
 from pytest_wimmelgate.contract.client import ContractClient, Flow
 from pytest_wimmelgate.contract.sessions import Sessions
@@ -23,24 +23,24 @@ from pytest_wimmelgate.core.evidence import Evidence
 def test_auth_login_rejections_and_rate_limit(
     backend: ContractClient, smoke_sessions: Sessions, cleanup: Cleanup, run_tag: str, evidence: Evidence
 ) -> None:
-    outcome = smoke.check_auth(backend, smoke_sessions, cleanup, run_tag)
-    evidence.json("auth", outcome.evidence)
+    result = checks.auth(backend, smoke_sessions, cleanup, run_tag)
+    evidence.judge("auth", result)
 
 
 @pytest.mark.check("SG-5")
 def test_messaging_send_read_delete(
     backend: ContractClient, smoke_flow: Flow, cleanup: Cleanup, run_tag: str, evidence: Evidence
 ) -> None:
-    outcome = smoke.check_messaging(backend, smoke_flow, cleanup, run_tag)
-    evidence.json("messaging", outcome.evidence)
+    result = checks.messaging(backend, smoke_flow, cleanup, run_tag)
+    evidence.judge("messaging", result)
 
 
 @pytest.mark.check("SG-6")
 def test_upload_download_identical_bytes(
     backend: ContractClient, smoke_flow: Flow, cleanup: Cleanup, run_tag: str, evidence: Evidence
 ) -> None:
-    outcome = smoke.check_upload(backend, smoke_flow, cleanup, name=f"{run_tag}.bin", data=os.urandom(64 * 1024))
-    evidence.json("upload", outcome.evidence)
+    result = checks.upload(backend, smoke_flow, cleanup, name=f"{run_tag}.bin", data=os.urandom(64 * 1024))
+    evidence.judge("upload", result)
 
 
 @pytest.mark.check("SG-7")
@@ -52,7 +52,5 @@ def test_push_accepted_and_delivered(
     evidence: Evidence,
     check_note: Callable[[str], None],
 ) -> None:
-    outcome = smoke.check_push(backend, smoke_flow, cleanup, run_tag)
-    evidence.json("push delivery", outcome.evidence)
-    if outcome.note:
-        check_note(outcome.note)
+    result = checks.push(backend, smoke_flow, cleanup, run_tag)
+    evidence.judge("push delivery", result, note=check_note)

@@ -1,12 +1,32 @@
-"""Evidence attached to a check's Allure result, redacted on the way out."""
+"""Evidence attached to a check's Allure result, redacted on the way out, and the one way
+a suite test ends: `Evidence.judge` (attach the domain result's evidence, raise its verdict)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from pytest_wimmelgate.config.secrets import SecretSet
+from pytest_wimmelgate.domain.result import Attachment
 from pytest_wimmelgate.errors import Category
+
+
+class Judged(Protocol):
+    """A domain check's outcome as `Evidence.judge` reads it: `CheckResult` and its kin."""
+
+    @property
+    def parameters(self) -> Mapping[str, Any]: ...
+
+    @property
+    def attachments(self) -> Sequence[Attachment]: ...
+
+    @property
+    def note(self) -> str | None: ...
+
+    def evidence(self) -> Mapping[str, Any]: ...
+
+    def raise_for_failure(self) -> None: ...
 
 
 class Evidence:
@@ -36,6 +56,22 @@ class Evidence:
 
         shown = value if isinstance(value, (int, float)) else self._secrets.redact(str(value))
         allure.dynamic.parameter(name, shown)
+
+    def judge(self, name: str, result: Judged, *, note: Callable[[str], None] | None = None) -> None:
+        """Attach ``result``'s evidence as ``name`` (its parameters and attachments too), then
+        raise its verdict; ``note`` records what a passed check could not verify."""
+        __tracebackhide__ = True
+        for key, value in result.parameters.items():
+            self.parameter(key, value)
+        self.json(name, result.evidence())
+        for attachment in result.attachments:
+            if isinstance(attachment.body, bytes):
+                self.png(attachment.name, attachment.body)
+            else:
+                self.text(attachment.name, attachment.body)
+        if result.note and note is not None:
+            note(result.note)
+        result.raise_for_failure()
 
 
 def attach_failure_evidence(error: Exception, secrets: SecretSet) -> None:

@@ -41,7 +41,7 @@ PARSERS: dict[str, str] = {
     "calendar": "pytest_wimmelgate.domain.calendar:parse_calendar",
     "backups": "pytest_wimmelgate.domain.backups:parse_backup_settings",
     "migrations": "pytest_wimmelgate.domain.migrations:parse_migration_settings",
-    "alerting": "pytest_wimmelgate.config.sections.interim:parse_alerting",
+    "alerting": "pytest_wimmelgate.domain.alerting.settings:parse_alerting",
     "metrics": "pytest_wimmelgate.metrics.settings:parse_metrics",
 }
 
@@ -62,6 +62,8 @@ class RunSettings:
     resolved: Mapping[str, Any] = field(default_factory=dict, repr=False)
     #: sections present but left empty on purpose (``${VAR:-}``), with the key that is missing
     absent: Mapping[str, str] = field(default_factory=dict)
+    #: the environment file they come from (for errors found while a check runs)
+    source: str = ""
 
     def has(self, section: str) -> bool:
         return section in self.sections
@@ -105,4 +107,6 @@ def from_resolved(
             parsed[section] = parser_of(section)(node, source)
         except NotConfigured as missing:
             absent[section] = missing.key_path
-    return RunSettings(rules=rules, sections=parsed, resolved={"top": dict(top), **resolved}, absent=absent)
+    return RunSettings(
+        rules=rules, sections=parsed, resolved={"top": dict(top), **resolved}, absent=absent, source=source
+    )
