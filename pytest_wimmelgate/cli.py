@@ -1,4 +1,4 @@
-"""The ``wimmelgate`` command: catalogue coverage, report and manifest tools, the sandbox.
+"""The ``wimmelgate`` command: catalogue coverage, a new gate project, report and manifest tools, the sandbox.
 
 Exit status: 0 ok, 1 a finding (a check without a test, a failed report, a changed file),
 4 usage or configuration error with one line.
@@ -35,9 +35,30 @@ def _parser() -> argparse.ArgumentParser:
         description="Collect the suites (no test runs) and map every catalogue check id to the tests implementing it.",
     )
     catalogue.add_argument(
-        "--suites", type=Path, default=Path("suites"), metavar="DIR", help="folder of the gate suites (default: suites)"
+        "--suites",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of the gate suites (default: suites/ when it exists, else the project's testpaths)",
+    )
+    catalogue.add_argument(
+        "--catalogue",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the project's catalogue file (default: as for pytest: --wg-catalogue, WIMMELGATE_CATALOGUE, "
+        "ini wg_catalogue, wimmelgate-catalogue.yaml)",
     )
     catalogue.add_argument("--json", action="store_true", help="print JSON (schema wimmelgate/catalogue/v1)")
+    init = commands.add_parser(
+        "init",
+        help="start a gate project in DIR: pytest.ini, environments, a catalogue file with a team check, its test",
+        description="Write a gate project into DIR (created when missing): it runs the installed gate suites plus "
+        "its own checks; `pytest -m staging_gate` in DIR then runs against the sandbox. Refuses a folder that "
+        "is not empty unless --force.",
+    )
+    init.add_argument("directory", type=Path, metavar="DIR")
+    init.add_argument("--force", action="store_true", help="write into a non-empty folder (same-named files replaced)")
     report = commands.add_parser(
         "report",
         help="make the report folder of a run folder again (decision page, full Allure report) and its manifest",
@@ -86,7 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return sandbox(args_list[1:])
     args = _parser().parse_args(args_list)
     if args.command == "catalogue":
-        return catalogue(args.suites, as_json=args.json)
+        return catalogue(args.suites, as_json=args.json, catalogue_file=args.catalogue)
+    if args.command == "init":
+        return init_project(args.directory, force=args.force)
     if args.command == "report":
         return report(args.run_dir, allure=args.allure, timeout_s=args.timeout)
     if args.command == "sweep":
@@ -96,23 +119,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     return manifest(args.run_dir, check=args.check)
 
 
-def catalogue(suites: Path, *, as_json: bool = False) -> int:
-    """Print the catalogue coverage of `suites`; 1 when a check lacks a test or an id is unknown."""
-    from pytest_wimmelgate.catalogue import coverage
+def catalogue(suites: Path | None, *, as_json: bool = False, catalogue_file: Path | None = None) -> int:
+    """Print the catalogue coverage of `suites` (built-in and project checks); 1 when a check lacks a test or an
+    id is unknown."""
+    from pytest_wimmelgate.catalogue import checks, coverage
 
-    if not suites.is_dir():
+    if suites is not None and not suites.is_dir():
         return _usage(f"--suites {suites}: not a folder")
+    if suites is None and Path("suites").is_dir():
+        suites = Path("suites")
+    extra = [f"--wg-catalogue={catalogue_file}"] if catalogue_file else []
     try:
-        found = coverage.collect_tests(suites)
+        collected = coverage.collect([suites] if suites else [], extra_args=extra)
     except coverage.CollectionError as error:
         print(error, file=sys.stderr)
-        return _usage(f"--suites {suites}: collection failed")
-    result = coverage.build_coverage(found)
-    if as_json:
-        print(json.dumps(coverage.coverage_json(result), indent=2, ensure_ascii=False))
-    else:
-        sys.stdout.write(coverage.coverage_text(result))
+        return _usage(f"{f'--suites {suites}' if suites else 'testpaths'}: collection failed")
+    deactivate = checks.activate(collected.catalogue)  # runbook links use the project's headings too
+    try:
+        result = coverage.build_coverage(collected.found)
+        if as_json:
+            print(json.dumps(coverage.coverage_json(result), indent=2, ensure_ascii=False))
+        else:
+            sys.stdout.write(coverage.coverage_text(result))
+    finally:
+        deactivate()
     return EXIT_OK if result.complete else EXIT_FINDING
+
+
+def init_project(directory: Path, *, force: bool = False) -> int:
+    """Write a gate project into ``directory`` (see `pytest_wimmelgate.init`)."""
+    from pytest_wimmelgate.errors import ConfigError
+    from pytest_wimmelgate.init import create
+
+    try:
+        written = create(directory, force=force)
+    except ConfigError as error:
+        return _usage(f"init {error}")
+    for path in written:
+        print(f"wrote {path}")
+    print(
+        f"next: cd {directory} && pip install 'pytest-wimmelgate[sandbox]' && pytest -m staging_gate "
+        "(the staging gate, TEAM-1 included, against the sandbox)"
+    )
+    return EXIT_OK
 
 
 def report(run_dir: Path, *, allure: str | None = None, timeout_s: float = 180.0) -> int:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pytest_wimmelgate.catalogue.checks import CHECKS
+from pytest_wimmelgate.catalogue.checks import active
 from pytest_wimmelgate.catalogue.coverage import build_coverage, coverage_markdown
 
 
@@ -22,7 +22,7 @@ def write(
     results_dir: Path, run_dir: Path, *, gates: Sequence[str], found: Mapping[str, Sequence[str]], runbook_url: str
 ) -> bool:
     """Write ``catalogue-coverage.md`` and its Allure result; True when every check has a test."""
-    checks = [c for c in CHECKS if set(c.gates) & set(gates)] if gates else list(CHECKS)
+    checks = list(active().checks_of(gates) if gates else active().checks)
     coverage = build_coverage(found, checks=checks)
     text = coverage_markdown(coverage, runbook_url=runbook_url)
     (run_dir / "catalogue-coverage.md").write_text(text, encoding="utf-8")

@@ -1,10 +1,11 @@
 """Catalogue coverage: which tests implement each check id, and which ids have none.
 
-`collect_tests` collects a suites folder with pytest in-process (collection only) and
-reads each item's ``check`` marker (for the CLI; never call it from inside a running
-pytest session); `tests_by_check` does the same for items a running session already
-holds. `build_coverage` joins that with the catalogue; `coverage_text`, `coverage_json`
-and `coverage_markdown` render it (terminal, ``--json``, report attachment).
+`collect` collects suites folders with pytest in-process (collection only) and reads
+each item's ``check`` marker, together with the catalogue that run used: the built-in one
+plus the project's catalogue file (for the CLI; never call it from inside a running pytest
+session); `tests_by_check` does the same for items a running session already holds.
+`build_coverage` joins that with the catalogue; `coverage_text`, `coverage_json` and
+`coverage_markdown` render it (terminal, ``--json``, report attachment).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_wimmelgate.catalogue.checks import CHECK_MARKER, CHECKS, RUNBOOK_URL, Check, runbook_link
+from pytest_wimmelgate.catalogue.checks import CHECK_MARKER, RUNBOOK_URL, Catalogue, Check, active, runbook_link
 
 SCHEMA = "wimmelgate/catalogue/v1"
 NO_ID = "(no id)"
@@ -64,17 +65,32 @@ def tests_by_check(items: Iterable[Any]) -> dict[str, list[str]]:
     return found
 
 
+@dataclass(frozen=True)
+class Collected:
+    """Node ids per check id, and the catalogue the collecting run had active."""
+
+    found: dict[str, list[str]]
+    catalogue: Catalogue
+
+
 def collect_tests(suites: Path, *, extra_args: Sequence[str] = ()) -> dict[str, list[str]]:
     """Collect `suites` with pytest (no test runs) and return node ids per check id."""
+    return collect([suites], extra_args=extra_args).found
+
+
+def collect(paths: Sequence[Path], *, extra_args: Sequence[str] = ()) -> Collected:
+    """Collect `paths` (none: the project's ``testpaths``) with pytest, no test runs."""
     import pytest
 
     class _Collector:
         def __init__(self) -> None:
             self.found: dict[str, list[str]] = {}
+            self.catalogue = active()
 
         @pytest.hookimpl(trylast=True)
         def pytest_collection_finish(self, session: pytest.Session) -> None:
             self.found = tests_by_check(session.items)
+            self.catalogue = active()
 
     collector = _Collector()
     output = io.StringIO()
@@ -86,17 +102,19 @@ def collect_tests(suites: Path, *, extra_args: Sequence[str] = ()) -> dict[str, 
         "--capture=no",
         "--import-mode=importlib",
         *extra_args,
-        str(suites),
+        *map(str, paths),
     ]
     with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
         status = pytest.main(args, plugins=[collector])
     if int(status) not in (int(pytest.ExitCode.OK), int(pytest.ExitCode.NO_TESTS_COLLECTED)):
-        raise CollectionError(f"collecting {suites} failed (pytest exit {int(status)}):\n{output.getvalue().rstrip()}")
-    return collector.found
+        what = ", ".join(map(str, paths)) or "the project's testpaths"
+        raise CollectionError(f"collecting {what} failed (pytest exit {int(status)}):\n{output.getvalue().rstrip()}")
+    return Collected(collector.found, collector.catalogue)
 
 
-def build_coverage(found: Mapping[str, Sequence[str]], checks: Sequence[Check] = CHECKS) -> Coverage:
-    """Join node ids per check id with the catalogue."""
+def build_coverage(found: Mapping[str, Sequence[str]], checks: Sequence[Check] | None = None) -> Coverage:
+    """Join node ids per check id with the catalogue (default: the active one)."""
+    checks = active().checks if checks is None else checks
     known = {check.id for check in checks}
     rows = tuple(CheckCoverage(check, tuple(sorted(found.get(check.id, ())))) for check in checks)
     unknown = {cid: tuple(sorted(ids)) for cid, ids in sorted(found.items()) if cid not in known}
@@ -116,6 +134,9 @@ def coverage_json(coverage: Coverage, *, runbook_url: str = RUNBOOK_URL) -> dict
                 "runbook": [runbook_link(runbook_url, s) for s in row.check.sections],
                 "area": row.check.area,
                 "destructive": row.check.destructive,
+                "severity": row.check.severity,
+                "uses": list(row.check.uses),
+                "catalogue": row.check.source,
                 "tests": list(row.tests),
             }
             for row in coverage.rows
@@ -128,12 +149,13 @@ def coverage_json(coverage: Coverage, *, runbook_url: str = RUNBOOK_URL) -> dict
 
 def coverage_text(coverage: Coverage) -> str:
     """A plain table for the terminal: id, gates, runbook sections, tests; then the gaps."""
-    lines = [f"{'id':<6} {'gates':<34} {'runbook':<10} tests"]
+    width = max([6, *(len(row.check.id) for row in coverage.rows)])
+    lines = [f"{'id':<{width}} {'gates':<34} {'runbook':<10} tests"]
     for row in coverage.rows:
         tests = row.tests or ("-",)
         sections = ", ".join(f"§{s}" for s in row.check.sections)
-        lines.append(f"{row.check.id:<6} {', '.join(row.check.gates):<34} {sections:<10} {tests[0]}")
-        lines.extend(f"{'':<52} {nodeid}" for nodeid in tests[1:])
+        lines.append(f"{row.check.id:<{width}} {', '.join(row.check.gates):<34} {sections:<10} {tests[0]}")
+        lines.extend(f"{'':<{width + 46}} {nodeid}" for nodeid in tests[1:])
     lines.append("")
     missing = coverage.missing
     lines.append(f"checks without a test ({len(missing)}): {', '.join(missing) if missing else 'none'}")

@@ -25,7 +25,7 @@ def check_meta(item: pytest.Item) -> dict[str, Any]:
     check_id = str(marker.args[0]) if marker and marker.args else None
     check = catalogue.check_by_id(check_id) if check_id else None
     gates = list(check.gates) if check else [g for g in catalogue.gate_names() if item.get_closest_marker(g)]
-    severity = "critical"
+    severity = check.severity if check else catalogue.DEFAULT_SEVERITY
     for mark in item.iter_markers("allure_label"):
         if mark.kwargs.get("label_type") == "severity" and mark.args:
             severity = str(getattr(mark.args[0], "value", mark.args[0]))
@@ -69,7 +69,7 @@ def _check_marks(check: catalogue.Check, runbook_url: str, *, with_severity: boo
         pytest.mark.allure_label(check.id, label_type="check"),
     ]
     if with_severity:
-        marks.append(pytest.mark.allure_label("critical", label_type="severity"))
+        marks.append(pytest.mark.allure_label(check.severity, label_type="severity"))
     marks += [
         pytest.mark.allure_link(
             catalogue.runbook_link(report_runbook_base(runbook_url), section),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pytest_wimmelgate.catalogue.checks import CHECKS, GATES
+from pytest_wimmelgate.catalogue.checks import builtin
 from pytest_wimmelgate.config.environment import schema
 
 MARKERS = {
@@ -51,10 +51,11 @@ def _rows(properties: dict[str, Any], prefix: str, defs: dict[str, Any], require
 
 
 def render_gates() -> str:
-    """One row per gate: runbook sections, description and its check ids."""
+    """One row per gate of the built-in catalogue: runbook sections, description and its check ids."""
     lines = ["| gate | runbook § | what it decides | checks |", "|---|---|---|---|"]
-    for gate in GATES:
-        ids = " ".join(c.id for c in CHECKS if gate.name in c.gates)
+    shipped = builtin()
+    for gate in shipped.gates:
+        ids = " ".join(c.id for c in shipped.checks_of([gate.name]))
         lines.append(f"| `{gate.name}` | {', '.join(gate.sections)} | {gate.description} | {ids} |")
     return "\n".join(lines)
 

@@ -91,6 +91,13 @@ SETTINGS: tuple[Setting, ...] = (
         "interval between measurements while watching; default metrics.watch.interval, else 30s",
     ),
     Setting(
+        "--wg-catalogue",
+        "WIMMELGATE_CATALOGUE",
+        "wg_catalogue",
+        None,
+        "the project's own catalogue file (checks and gates); default wimmelgate-catalogue.yaml in the rootdir",
+    ),
+    Setting(
         "--wg-approval",
         None,
         None,
@@ -145,7 +152,7 @@ def resolve(config: pytest.Config, dest: str, environ: dict[str, str]) -> tuple[
     return setting.default, "default"
 
 
-PATH_OPTIONS = ("--wg-env", "--wg-release-dir", "--wg-env-file")
+PATH_OPTIONS = ("--wg-env", "--wg-release-dir", "--wg-env-file", "--wg-catalogue")
 
 
 def check_rootdir_not_taken(config: pytest.Config) -> None:

@@ -12,9 +12,11 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pytest_wimmelgate.catalogue.checks import CHECKS, DESTRUCTIVE_MARKER, Check, gate_names
+from pytest_wimmelgate.catalogue.checks import DESTRUCTIVE_MARKER, Check, active, gate_names
 
 KEYWORDS = frozenset({"and", "or", "not"})
+#: the gate suites as an installed package (``suites/`` of this repository, shipped in the wheel)
+SUITES_PACKAGE = "wimmelgate_suites"
 
 
 def names_in(markexpr: str) -> set[str]:
@@ -41,7 +43,10 @@ def is_gate_run(markexpr: str, args: Sequence[str], rootpath: Path, suites_dir: 
         return False
     suites = (rootpath / suites_dir).resolve()
     for arg in args:
-        path = (rootpath / arg.split("::")[0]).resolve()
+        target = arg.split("::")[0]
+        if target.split(".")[0] == SUITES_PACKAGE or SUITES_PACKAGE in Path(target).parts:
+            return True  # the installed suites: --pyargs wimmelgate_suites[.module], or a path into them
+        path = (rootpath / target).resolve()
         if path == suites or suites in path.parents:
             return True
     return False
@@ -50,11 +55,11 @@ def is_gate_run(markexpr: str, args: Sequence[str], rootpath: Path, suites_dir: 
 def selected_checks(markexpr: str) -> tuple[Check, ...]:
     """The checks whose markers satisfy the ``-m`` expression (all without one)."""
     if not markexpr.strip():
-        return CHECKS
+        return active().checks
     from pytest_wimmelgate.core.pytest_seam import expression_matcher, names_matcher
 
     evaluate = expression_matcher(markexpr)
-    return tuple(check for check in CHECKS if evaluate(names_matcher(markers_of(check))))
+    return tuple(check for check in active().checks if evaluate(names_matcher(markers_of(check))))
 
 
 def names_gate(markexpr: str) -> bool:

@@ -63,7 +63,12 @@ def test_json_output_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert data["schema"] == "wimmelgate/catalogue/v1" and data["complete"] is False
     assert [c["id"] for c in data["checks"]] == [c.id for c in CHECKS]
     sg1 = next(c for c in data["checks"] if c["id"] == "SG-1")
-    assert set(sg1) == {"id", "title", "gates", "sections", "runbook", "area", "destructive", "tests"}
+    assert set(sg1) == {
+        *("id", "title", "gates", "sections", "runbook", "area", "destructive"),
+        *("severity", "uses", "catalogue", "tests"),
+    }
+    assert sg1["severity"] == "critical" and sg1["uses"] == ["backend"]
+    assert sg1["catalogue"] == "pytest_wimmelgate/catalogue/wimmelwelt.yaml"
     assert sg1["gates"] == ["staging_gate", "prod_smoke"] and sg1["sections"] == ["2.2"]
     assert sg1["runbook"] == ["docs/runbook.md#22-staging-gate-t-12h"]
     assert len(sg1["tests"]) == 3 and all("::test_health" in t for t in sg1["tests"])
