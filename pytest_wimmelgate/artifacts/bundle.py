@@ -58,6 +58,8 @@ class RunOutcome:
     report_mode: str = "auto"
     allure_cli: Sequence[str] | None = None
     user_allure_dir: str | None = None
+    #: notes of passed checks (``ID: text``): what they could not verify and why
+    notes: Sequence[str] = ()
     #: the environment's waiver entries (``Waiver`` objects or ``{id, reason, until}`` mappings), for their expiry
     waivers: Sequence[Any] = field(default_factory=tuple)
     #: the project root (pytest's rootdir), where a relative ``runbook_url`` is found
@@ -93,6 +95,7 @@ def write_bundle(run: RunOutcome) -> BundleResult:
         approvals=context.approvals,
         exit_status=run.exit_status,
         selection=context.selection,
+        notes=run.notes,
         fault_intervals=[fault.to_json() for fault in FaultJournal(run.run_dir).intervals()],
         waiver_until={check_id: facts.until for check_id, facts in waived.items()},
     )

@@ -31,6 +31,7 @@ def build(
     fault_intervals: Sequence[dict[str, Any]] = (),
     waiver_until: Mapping[str, str | None] | None = None,
     selection: Mapping[str, Any] | None = None,
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
@@ -49,6 +50,7 @@ def build(
         "checks": [r.to_json() for r in records],
         "reasons": verdict.reasons,
         "warnings": verdict.warnings,
+        "notes": list(notes),
         "waivers": [{**w, "until": (waiver_until or {}).get(w["id"])} for w in verdict.waivers],
         "approvals": list(approvals),
         "run_id": run_id,

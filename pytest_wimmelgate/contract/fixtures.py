@@ -5,7 +5,7 @@ Registered from `pytest_wimmelgate.plugin` (``pytest_plugins``). `backend` is th
 (redacted) when the check ends. `smoke_session` is the smoke account's session of this
 test process, ended when its tests are done; `cleanup` undoes what a check created, with
 retries while a dependency recovers. What could not be removed becomes a run warning
-(`run_warnings`); at the end of a gate run that used the smoke account, everything
+(the ``pytest_wimmelgate_run_warnings`` hook); at the end of a gate run that used the smoke account, everything
 tagged with the run id is swept (`ContractRun.pytest_sessionfinish`).
 """
 
@@ -195,26 +195,21 @@ class ContractRun:
         self.warnings.extend(leftover.warning() for leftover in leftovers)
 
     @pytest.hookimpl
+    def pytest_wimmelgate_run_warnings(self, config: pytest.Config) -> list[str]:
+        return list(self.warnings)
+
+    @pytest.hookimpl
+    def pytest_wimmelgate_run_notes(self, config: pytest.Config) -> list[str]:
+        return list(self.notes)
+
+    @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from pytest_wimmelgate.plugin import STATE_KEY
 
-        secrets = getattr(self.config.stash.get(STATE_KEY, None), "secrets", None)
-        lines = [f"wimmelgate cleanup sweep: {'; '.join(self.sweep_lines)}"] if self.sweep_lines else []
-        lines.extend(f"WARN   {warning}" for warning in self.warnings)
-        for line in lines:
+        if self.sweep_lines:  # the warnings are in the verdict table
+            secrets = getattr(self.config.stash.get(STATE_KEY, None), "secrets", None)
+            line = f"wimmelgate cleanup sweep: {'; '.join(self.sweep_lines)}"
             terminalreporter.line(secrets.redact(line) if isinstance(secrets, SecretSet) else line)
-
-
-def run_warnings(config: pytest.Config) -> list[str]:
-    """Warnings of this run (cleanup leftovers); the gate summary lists them."""
-    plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
-    return list(plugin.warnings) if isinstance(plugin, ContractRun) else []
-
-
-def run_notes(config: pytest.Config) -> list[str]:
-    """Notes of passed checks (what they could not verify, e.g. SG-7's delivery), as ``ID: text``."""
-    plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
-    return list(plugin.notes) if isinstance(plugin, ContractRun) else []
 
 
 @pytest.hookimpl
@@ -251,4 +246,4 @@ def _check_id(report: pytest.TestReport) -> str:
     return report.nodeid
 
 
-__all__ = ["Leftover", "run_notes", "run_warnings", "warn"]
+__all__ = ["Leftover", "warn"]

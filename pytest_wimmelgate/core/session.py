@@ -82,6 +82,8 @@ class GateSession:
         self.exit_status: int | None = None
         self.report_note: str | None = None
         self.created_dirs: tuple[Path, ...] = ()
+        self.run_warnings: list[str] = []
+        self.run_notes: list[str] = []
         self.report_mode = "auto"
         self.allure_cli: list[str] | None = None
         self.lock = TargetLock.for_run(
@@ -110,7 +112,7 @@ class GateSession:
             "environment": {"name": env.name, "source": env.source, "origin": env.origin, "raw": _plain(env.raw)},
             "settings": _plain(self.settings.resolved),
             "absent": dict(self.settings.absent),
-            "secrets": list(self.secrets.values),
+            "secrets": self.secrets.to_data(),
             "target_variables": dict(self.target_variables),
         }
 
@@ -214,15 +216,16 @@ class GateSession:
             allow_destructive=self.context.allow_destructive,
             waivers=self.rules.active_waivers(self.context.clock.date()),
         )
+        hook = self.config.hook
+        self.run_warnings = [w for ws in hook.pytest_wimmelgate_run_warnings(config=self.config) for w in ws]
+        self.run_notes = [n for ns in hook.pytest_wimmelgate_run_notes(config=self.config) for n in ns]
         self.verdict = decide(
             self.records,
             no_selection_reason=note or f"no check selected by -m {self.config.option.markexpr!r}",
             not_run=missing,
+            run_warnings=self.run_warnings,
+            interrupted=note,
         )
-        if interrupted:
-            self.verdict = decide(
-                [*self.records, CheckRecord(None, "interrupted", (), "failed", reason=note)], not_run=missing
-            )
         stopped = [r for r in self.records if r.outcome == "interrupted"]
         interrupted_outputs.mark_junit(self.run_dir / "junit.xml", stopped)
         interrupted_outputs.mark_allure(self.run_dir / "allure-results", stopped)
@@ -345,6 +348,7 @@ class GateSession:
                 report_mode=self.report_mode,
                 allure_cli=self.allure_cli,
                 user_allure_dir=self.config.stash.get(USER_ALLURE_DIR, None),
+                notes=tuple(self.run_notes),
                 waivers=self.rules.waivers,
                 rootdir=self.config.rootpath,
             )
@@ -383,7 +387,7 @@ LOCK_WAIT_KEY = pytest.StashKey[LockWait]()
 
 def _check_order(tests: dict[str, _Phases]) -> Any:
     """Sort key: catalogue order of check ids, then node id (same with and without xdist)."""
-    order = {c.id: i for i, c in enumerate(catalogue.active().checks)}
+    order = {c.id: i for i, c in enumerate(catalogue.CHECKS)}
 
     def key(nodeid: str) -> tuple[int, str]:
         return order.get(tests[nodeid].meta.get("id") or "", len(order)), nodeid

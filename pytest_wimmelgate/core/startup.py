@@ -72,9 +72,11 @@ def read_options(config: pytest.Config, environ: Mapping[str, str]) -> RunOption
         runmod.parse_instant(now_text, now_source)
     watch, watch_origin = value("wg_watch")
     interval, interval_origin = value("wg_watch_interval")
-    for text, origin in ((watch, watch_origin), (interval, interval_origin)):
-        if text is not None:
-            _check_duration(text, origin)
+    if watch is not None or interval is not None:
+        from pytest_wimmelgate.metrics.settings import MetricSettings, apply_watch_options
+
+        apply_watch_options(MetricSettings(), watch, None, watch_origin)
+        apply_watch_options(MetricSettings(), None, interval, interval_origin)
     approvals = tuple(config.getoption("wg_approval") or ())
     if approvals:
         from pytest_wimmelgate.domain.approvals import parse_approvals
@@ -101,17 +103,6 @@ def read_options(config: pytest.Config, environ: Mapping[str, str]) -> RunOption
         approvals=approvals,
         allow_destructive=bool(config.getoption("wg_allow_destructive")),
     )
-
-
-def _check_duration(text: str, origin: str) -> None:
-    from pytest_wimmelgate.metrics.slo import parse_duration
-
-    try:
-        seconds = parse_duration(text)
-    except ValueError:
-        raise ConfigError(origin, "", "a duration like 90s, 10m or 1h") from None
-    if seconds < 0:
-        raise ConfigError(origin, "", "a duration of zero or more")
 
 
 def release_root(text: str, origin: str) -> Path:
@@ -240,7 +231,7 @@ class GateStart:
         )
         resolved = dict(data["settings"])
         settings = sections.from_resolved(resolved.pop("top"), resolved, env.source, env.name, data["absent"])
-        secrets = SecretSet(data["secrets"])
+        secrets = SecretSet.from_data(data["secrets"])
         context = runmod.RunContext.from_dict(data["context"])
         _attach_allure(config, Path(context.run_dir) / "allure-results", secrets)
         session = GateSession(

@@ -86,11 +86,14 @@ def decide(
     *,
     no_selection_reason: str = "",
     not_run: Iterable[Any] = (),
+    run_warnings: Iterable[str] = (),
+    interrupted: str = "",
 ) -> Verdict:
     """Apply the verdict rules; an empty selection is NO-GO, and so is an incomplete run.
 
     ``not_run``: the checks of the run's gates without an outcome (`completeness.NotRun`);
-    one that no rule or waiver excuses makes the run incomplete.
+    one that no rule or waiver excuses makes the run incomplete. ``run_warnings``: warnings of
+    the run as a whole (never NO-GO). ``interrupted``: why the run was stopped early (always NO-GO).
     """
     checks = list(records)
     counts = {"passed": 0, "failed": 0, "skipped": 0, "warned": 0, "interrupted": 0}
@@ -122,8 +125,11 @@ def decide(
                 waivers[label] = record.waiver
             elif record.required:
                 findings.append(Finding(NO_GO, label, f"required check did not run: {record.reason or 'skipped'}"))
-    if not checks:
+    if not checks and not interrupted:
         findings.append(Finding(NO_GO, "selection", no_selection_reason or "no check selected"))
+    findings.extend(Finding("WARN", "run", text) for text in run_warnings)
+    if interrupted:
+        findings.append(Finding(NO_GO, "interrupted", interrupted))
     missing = list(not_run)
     for entry in missing:
         if not entry.excused:

@@ -83,8 +83,8 @@ def test_an_unknown_check_id_is_exit_4_with_no_run_folder(pytester: pytest.Pytes
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (("--wg-watch", "abc"), "ERROR: --wg-watch: a duration like 90s, 10m or 1h"),
-        (("--wg-watch-interval=-5s",), "ERROR: --wg-watch-interval: a duration*"),
+        (("--wg-watch", "abc"), "ERROR: --wg-watch: expected a duration like 0, 30s, 10m or 1h*"),
+        (("--wg-watch-interval=-5s",), "ERROR: --wg-watch-interval: expected a positive duration*"),
         (("--wg-now", "yesterday"), "ERROR: --wg-now*ISO 8601*"),
         (("--wg-approval", "nobody"), "ERROR: --wg-approval*"),
     ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -546,3 +547,13 @@ def test_marker_in_an_endpoint_host_fails_ev4() -> None:
     result = check_contamination(variables, PROD_RULES, key=KEY)
     assert not result.ok
     assert result.reason == "LOG_ENDPOINT host contains staging marker 'staging'"
+
+
+def test_ev6_names_a_secret_too_short_to_be_masked_in_any_output() -> None:
+    """A secret under the redaction minimum cannot be masked anywhere: the environment check says so."""
+    variables = {**PROD, "OTEL_EXPORTER_OTLP_HEADERS": "k=v", "AUTH_SECRET": PROD["AUTH_SECRET"]}
+    rules = replace(PROD_RULES, required=(*PROD_RULES.required, "OTEL_EXPORTER_OTLP_HEADERS"))
+    result = check_auth_secret(variables, rules, key=KEY)
+    assert not result.ok
+    assert "too short to be safe" in result.reason and "OTEL_EXPORTER_OTLP_HEADERS" in result.reason
+    assert "k=v" not in result.reason

@@ -255,8 +255,9 @@ def test_a_record_teardown_cannot_remove_within_its_bound_is_a_run_warning(
     finally:
         control.resume_database(sandbox)  # the inner run's timer resumed it; never leave it stopped
     out = result.stdout.str()
-    left = re.search(r"WARN   cleanup: upload ([0-9a-f]+) not removed \((.+)\)", out)
+    left = re.search(r"WARN\s+run\s+cleanup: upload ([0-9a-f]+) not removed \((.+)\)", out)
     assert left, out[-3000:]
+    assert any(w.startswith("run: cleanup: upload ") for w in newest_summary(pytester)["warnings"])
     assert "1 s of retries" in left.group(2)
     _delete_upload(sandbox, left.group(1))  # the default API cannot list uploads by tag: by hand
 

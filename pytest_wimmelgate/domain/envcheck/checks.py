@@ -7,11 +7,12 @@ with a one-line ``reason`` (``raise_for_failure()`` turns it into
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pytest_wimmelgate.config.credentials import parse_uri
 from pytest_wimmelgate.config.fingerprint import fingerprint
+from pytest_wimmelgate.config.secrets import MIN_LENGTH, looks_secret, too_short
 from pytest_wimmelgate.domain.envcheck.contamination import check_contamination, foreign_fingerprints
 from pytest_wimmelgate.domain.envcheck.model import (
     SECTION,
@@ -188,6 +189,11 @@ def check_auth_secret(
         problems.append(f"{classes} character classes (need >= {policy.min_classes})")
     if is_placeholder(value, policy.placeholders):
         problems.append("looks like a placeholder")
+    short = short_secrets(variables, (*rules.required, *rules.secrets, name), declared=rules.secrets)
+    if short:
+        problems.append(
+            f"too short to be safe (under {MIN_LENGTH} characters, so no output could mask it): {', '.join(short)}"
+        )
     fp = fingerprint(value, key)
     compared = "not compared with another environment (variables.foreign not configured)"
     if rules.foreign is not None:
@@ -203,6 +209,12 @@ def check_auth_secret(
         f"{name} strong: {length} characters, {classes} classes, not a placeholder; {compared}",
         **details,
     )
+
+
+def short_secrets(variables: Mapping[str, str], names: Iterable[str], declared: Iterable[str] = ()) -> list[str]:
+    """The secrets among ``names`` (secret-named, or ``declared``) too short to be redacted in any output."""
+    secret = set(declared)
+    return sorted({n for n in names if (n in secret or looks_secret(n)) and too_short(value_of(variables, n) or "")})
 
 
 def run_all(
