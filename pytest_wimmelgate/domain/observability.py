@@ -2,7 +2,8 @@
 
 Each function states its criterion, calls the probe of its system (`pytest_wimmelgate.probes`),
 and turns the probe's `ProbeError` into a failed result with its category and evidence
-(`measured`). The settings are the parsed sections (`config.sections.observability`).
+(`measured`). The settings are the parsed sections (`config.sections.observability`);
+``check_id`` lets another check of the same system reuse a function with other settings.
 """
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ def index_pattern(settings: LogsSettings, environment: str) -> str:
 
 
 def check_logs_flow(
-    settings: LogsSettings, environment: str, run_id: str, send_canary: Callable[[], object]
+    settings: LogsSettings,
+    environment: str,
+    run_id: str,
+    send_canary: Callable[[], object],
+    *,
+    check_id: str = "SG-8",
 ) -> CheckResult:
     """SG-8: recent log lines arrive in the index pattern, and the line of a request made
     now (``send_canary``, carrying ``run_id``) is found within ``marker_within_s``."""
@@ -62,10 +68,10 @@ def check_logs_flow(
         f"log lines of the last {settings.recent_minutes} min in {pattern}, and this run's marker "
         f"({settings.run_id_field}={run_id}) within {settings.marker_within_s:g} s"
     )
-    return measured("SG-8", criterion, probe)
+    return measured(check_id, criterion, probe)
 
 
-def check_otlp_export(settings: OtlpSettings, run_id: str) -> CheckResult:
+def check_otlp_export(settings: OtlpSettings, run_id: str, *, check_id: str = "SG-9") -> CheckResult:
     """SG-9: the collector accepts a span exported with the environment's headers and refuses
     one without credentials."""
     from pytest_wimmelgate.probes import otlp
@@ -74,10 +80,10 @@ def check_otlp_export(settings: OtlpSettings, run_id: str) -> CheckResult:
         result = otlp.check_export(settings.endpoint, settings.headers, timeout=settings.timeout_s, run_id=run_id)
         seen.evidence.update(result.evidence())
 
-    return measured("SG-9", "OTLP export accepted with the environment's token and refused without it", probe)
+    return measured(check_id, "OTLP export accepted with the environment's token and refused without it", probe)
 
 
-def check_dashboards(settings: GrafanaSettings) -> CheckResult:
+def check_dashboards(settings: GrafanaSettings, *, check_id: str = "SG-10") -> CheckResult:
     """SG-10: each dashboard is found by title and loads with at least one panel; with
     ``screenshots`` each dashboard's first panel is rendered as evidence."""
     from pytest_wimmelgate.probes import grafana
@@ -97,10 +103,10 @@ def check_dashboards(settings: GrafanaSettings) -> CheckResult:
                 body = image.png if image.png else image.note or "no image"
                 seen.attachments.append(Attachment(f"dashboard {dashboard.title}", body))
 
-    return measured("SG-10", f"Grafana dashboards load: {', '.join(settings.dashboards)}", probe)
+    return measured(check_id, f"Grafana dashboards load: {', '.join(settings.dashboards)}", probe)
 
 
-def check_saved_searches(settings: LogsSettings) -> CheckResult:
+def check_saved_searches(settings: LogsSettings, *, check_id: str = "PD-5") -> CheckResult:
     """PD-5: each saved search exists in Kibana / OpenSearch Dashboards (hits are informative)."""
     from pytest_wimmelgate.probes import kibana
 
@@ -119,11 +125,11 @@ def check_saved_searches(settings: LogsSettings) -> CheckResult:
         )
         seen.evidence.update(found.evidence())
 
-    return measured("PD-5", f"saved searches exist: {', '.join(settings.saved_searches)}", probe)
+    return measured(check_id, f"saved searches exist: {', '.join(settings.saved_searches)}", probe)
 
 
 def post_release_annotation(
-    settings: GrafanaSettings, *, version: str, commit: str, environment: str, run_id: str
+    settings: GrafanaSettings, *, version: str, commit: str, environment: str, run_id: str, check_id: str = "PS-1"
 ) -> CheckResult:
     """PS-1: the "Release <version> (<commit>)" annotation is posted to Grafana."""
     from pytest_wimmelgate.probes import grafana
@@ -141,4 +147,4 @@ def post_release_annotation(
         )
         seen.evidence.update(annotation.evidence())
 
-    return measured("PS-1", f"Release annotation posted for {version} ({commit})", probe)
+    return measured(check_id, f"Release annotation posted for {version} ({commit})", probe)

@@ -3,7 +3,8 @@
 
 Each function states its criterion, calls the probe of its system and turns the probe's
 `ProbeError` into a failed result with its category and evidence (`measured`). The settings
-are the parsed sections (`config.sections.operations`).
+are the parsed sections (`config.sections.operations`); ``check_id`` lets another check of
+the same system reuse a function with other settings.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     )
 
 
-def check_on_call(settings: PagerDutySettings, now: datetime) -> CheckResult:
+def check_on_call(settings: PagerDutySettings, now: datetime, *, check_id: str = "GL-1") -> CheckResult:
     """GL-1: someone is on call for the schedule at ``now`` (the run's clock)."""
     from pytest_wimmelgate.probes import pagerduty
 
@@ -32,10 +33,10 @@ def check_on_call(settings: PagerDutySettings, now: datetime) -> CheckResult:
         )
         seen.evidence.update(oncall.evidence())
 
-    return measured("GL-1", f"someone is on call for PagerDuty schedule {settings.schedule_id} now", probe)
+    return measured(check_id, f"someone is on call for PagerDuty schedule {settings.schedule_id} now", probe)
 
 
-def check_no_blocking_alert(settings: AlertmanagerSettings) -> CheckResult:
+def check_no_blocking_alert(settings: AlertmanagerSettings, *, check_id: str = "GL-4") -> CheckResult:
     """GL-4: no active, unsilenced alert of a blocking severity (P1/P2 by default)."""
     from pytest_wimmelgate.probes import alertmanager
 
@@ -49,10 +50,10 @@ def check_no_blocking_alert(settings: AlertmanagerSettings) -> CheckResult:
             names = ", ".join(sorted({f"{a.name} ({a.labels.get('severity', '?')})" for a in blocking}))
             raise CheckFailed(Category.PRODUCT, f"{len(blocking)} active {'/'.join(severities)} alert(s): {names}")
 
-    return measured("GL-4", f"no active {'/'.join(severities)} alert", probe)
+    return measured(check_id, f"no active {'/'.join(severities)} alert", probe)
 
 
-def check_incident_templates(settings: StatuspageSettings) -> CheckResult:
+def check_incident_templates(settings: StatuspageSettings, *, check_id: str = "PF-4") -> CheckResult:
     """PF-4: the Statuspage page has every required incident template."""
     from pytest_wimmelgate.probes import statuspage
 
@@ -66,4 +67,4 @@ def check_incident_templates(settings: StatuspageSettings) -> CheckResult:
         )
         seen.evidence.update(found.evidence())
 
-    return measured("PF-4", f"Statuspage incident templates exist: {', '.join(settings.templates)}", probe)
+    return measured(check_id, f"Statuspage incident templates exist: {', '.join(settings.templates)}", probe)

@@ -260,3 +260,19 @@ def test_a_raw_environment_read_and_a_second_parse_are_named() -> None:
     assert kinds == {"reads the raw environment": 3, "parses a section again": 1}, problems
     assert any("(wg_env)" in p for p in problems) and any("(os.environ)" in p for p in problems)
     assert any("(parse_calendar)" in p for p in problems)
+
+
+def test_the_readme_example_of_adding_a_check_follows_the_pattern() -> None:
+    import inspect
+    import re
+
+    from pytest_wimmelgate.domain import observability
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Adding a check", 1)[1].split("\n## ", 1)[0]
+    [code] = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    tree = ast.parse(inspect.cleandoc("\n" + code))
+    [function] = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert check_ids(tree, function, "README") == ["PD-6"]
+    assert pattern_problems(function, "README") == [] and environment_problems(tree, "README") == []
+    assert "check_id" in inspect.signature(observability.check_dashboards).parameters
