@@ -48,7 +48,7 @@ def check_rule_set(settings: AlertingSettings, rootdir: Path, metrics: MetricSet
     if settings.rules is None:
         raise NotConfigured("alerting.rules")
     expected = settings.rules
-    url = settings.prometheus_url or (metrics.prometheus_url if metrics else None)
+    url = settings.prometheus_url or (metrics.prometheus_url if metrics else None) or ""
     if not settings.rule_files and not url:
         raise NotConfigured("metrics.prometheus_url")
 
@@ -63,7 +63,6 @@ def check_rule_set(settings: AlertingSettings, rootdir: Path, metrics: MetricSet
             except ConfigError as error:  # a malformed rule file: what the team must fix
                 raise CheckFailed(Category.CONFIG, str(error)) from None
         else:
-            assert url is not None
             origin = f"{url}/api/v1/rules"
             groups = prometheus.rules(url, timeout=metrics.timeout_s if metrics else 5.0)
         rules = flatten(groups)
