@@ -5,7 +5,8 @@
 
 The pid file names the command itself (and, on its third line, the watchdog), so pausing
 or killing it from any process acts on the real server. SIGTERM to the watchdog is
-forwarded to the command; the watchdog exits as soon as the command has.
+forwarded to the command; the watchdog exits as soon as the command has, and removes the
+pid file if it still names its command.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from pytest_wimmelgate.sandbox.launcher.processes import PidRecord, is_alive, write_pid_file
+from pytest_wimmelgate.sandbox.launcher.processes import PidRecord, is_alive, read_pid_file, write_pid_file
 
 POLL_S = 0.5
 GRACE_S = 1.0
@@ -62,13 +63,27 @@ def main(argv: list[str] | None = None) -> int:
 
     child = subprocess.Popen(command, stdin=subprocess.DEVNULL)
     write_pid_file(args.pid_file, PidRecord(child.pid, args.marker, watchdog=os.getpid()))
-    while True:
-        if stopping or not is_alive(args.owner):
-            _terminate(child)
-        try:
-            return child.wait(POLL_S)
-        except subprocess.TimeoutExpired:
-            continue
+    try:
+        while True:
+            if stopping or not is_alive(args.owner):
+                _terminate(child)
+            try:
+                return child.wait(POLL_S)
+            except subprocess.TimeoutExpired:
+                continue
+    finally:
+        _forget(args.pid_file, child.pid)
+
+
+def _forget(pid_file: Path, pid: int) -> None:
+    """Remove the pid file of an ended command, unless a restarted command has taken it over.
+
+    Without this, a stop that ran before this watchdog wrote its file (an owner interrupted
+    during start-up) would leave a file naming a process that no longer exists.
+    """
+    record = read_pid_file(pid_file)
+    if record is not None and record.pid == pid:
+        pid_file.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
