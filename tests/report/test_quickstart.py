@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.report.conftest import ROOT, clean_environ
 
-SETUP = "python3 -m venv .venv && .venv/bin/pip install -q -e '.[sandbox]' && "
+SETUP = "python3 -m venv .venv && .venv/bin/pip install -q -c .ci/constraints.txt -e '.[sandbox]' && "
 HIDDEN_FROM_A_MACHINE_WITHOUT_NODE = {"node", "nodejs", "npm", "npx", "corepack"}
 
 
