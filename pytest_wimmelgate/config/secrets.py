@@ -11,6 +11,7 @@ says which); the environment check reports them.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -37,6 +38,7 @@ MASK = "***"
 TRIE_LIMIT = 100
 CACHE_SIZE, CACHE_TEXT_LIMIT = 4096, 512  # redacted short texts remembered per generation of the set
 B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=")
+JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')  # the characters json.dumps(ensure_ascii=False) escapes
 
 
 def looks_secret(name: str) -> bool:
@@ -107,6 +109,8 @@ class _Matcher:
         self._every: re.Pattern[str] | None = None
         self._raw: re.Pattern[bytes] | None = None
         self._cache: dict[str, str] = {}
+        #: no form has a character JSON escapes: a form inside a string is in the tree's JSON text as it is
+        self.json_safe = not any(JSON_ESCAPED.search(form) for form in forms)
 
     def __bool__(self) -> bool:
         return bool(self.forms)
@@ -259,16 +263,44 @@ class SecretSet:
         return self.redact(text).encode("utf-8")
 
     def redact_tree(self, node: Any) -> Any:
-        """A copy of a JSON-like tree with every string redacted."""
+        """A copy of a JSON-like tree with every string redacted; the tree itself when one scan of its JSON
+        text (`_clean_json`) finds no form: only a tree with a hit is walked string by string."""
         if not self._matcher:
             return node
+        if isinstance(node, (dict, list, tuple)) and self._clean_json(node) is not None:
+            return node
+        return self._redacted_tree(node)
+
+    def redact_json(self, node: Any, **options: Any) -> str:
+        """``json.dumps(redact_tree(node), ensure_ascii=False, **options)``; a clean tree is serialised once."""
+        text = self._clean_json(node, **options)
+        return text if text is not None else json.dumps(self._redacted_tree(node), ensure_ascii=False, **options)
+
+    def _clean_json(self, node: Any, **options: Any) -> str | None:
+        """The JSON text of ``node`` when no string or key in it holds a form, else ``None`` (also when unsure):
+        with `json_safe` forms, a form inside a string is in the text unchanged; a hit across strings only
+        costs the walk."""
+        if (matcher := self._matcher) and not matcher.json_safe:
+            return None
+        try:
+            text = json.dumps(node, ensure_ascii=False, **options)
+        except (TypeError, ValueError):  # not JSON-able: the walk keeps what it cannot redact as it is
+            return None
+        return None if matcher and matcher.spans(text) else text
+
+    def _redacted_tree(self, node: Any) -> Any:
         if isinstance(node, str):
             return self.redact(node)
         if isinstance(node, Mapping):
-            return {self.redact(str(k)): self.redact_tree(v) for k, v in node.items()}
+            return {self._redacted_key(k): self._redacted_tree(v) for k, v in node.items()}
         if isinstance(node, (list, tuple)):
-            return [self.redact_tree(v) for v in node]
+            return [self._redacted_tree(v) for v in node]
         return node
+
+    def _redacted_key(self, key: Any) -> Any:
+        """A non-string key keeps its type (JSON writes it) unless its text holds a form."""
+        clean = self.redact(text := key if isinstance(key, str) else str(key))
+        return key if clean == text else clean
 
 
 def _all_forms(secrets: Iterable[str], users: frozenset[str]) -> dict[str, str]:

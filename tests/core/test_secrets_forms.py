@@ -122,3 +122,43 @@ def test_a_few_hundred_forms_redact_in_one_pass() -> None:
     assert len(secrets.forms) > 300
     text = " ".join(base64.b64encode(f"app:{v}".encode()).decode() for v in values[::7])
     assert set(secrets.redact(text).split()) == {MASK}
+
+
+TREES = [
+    {"name": "SG-1 · health", "labels": [{"name": "tag", "value": "SG-1"}], "steps": [], "time": 1.5, "ok": True},
+    {"message": "token=tok-7f3a9c2e5d1b4a86 rejected", "nested": [["x", {"tok-7f3a9c2e5d1b4a86": None}]]},
+    {"url": "https://h/?t=tok%2D7f3a9c2e5d1b4a86".lower(), "b64": base64.b64encode(b"u:tok-7f3a9c2e5d1b4a86").decode()},
+    {"quoted": f"say {SECRET!r} and {json.dumps(SECRET)}", "plain": SECRET, "tuple": ("a", SECRET)},
+    {"split across strings": ["tok-7f3a9c", "2e5d1b4a86"], 7: "seven", None: "none"},
+]
+
+
+@pytest.mark.parametrize("secret", ["tok-7f3a9c2e5d1b4a86", SECRET], ids=["JSON-safe secret", "secret JSON escapes"])
+@pytest.mark.parametrize("tree", TREES, ids=["clean", "in values and keys", "encoded", "escaped", "split"])
+def test_a_tree_is_redacted_like_string_by_string_whether_judged_whole_or_walked(secret: str, tree: object) -> None:
+    secrets = SecretSet.of([secret])
+
+    def walked(node: object) -> object:
+        if isinstance(node, str):
+            return secrets.redact(node)
+        if isinstance(node, dict):
+            return {k if k is None or isinstance(k, int) else secrets.redact(k): walked(v) for k, v in node.items()}
+        if isinstance(node, (list, tuple)):
+            return [walked(v) for v in node]
+        return node
+
+    expected = json.dumps(walked(tree), ensure_ascii=False, indent=2)
+    assert json.dumps(secrets.redact_tree(tree), ensure_ascii=False, indent=2) == expected
+    assert secrets.redact_json(tree, indent=2) == expected
+    assert secret not in expected and json.dumps(secret)[1:-1] not in expected
+
+
+def test_a_tree_that_json_cannot_write_is_still_redacted_string_by_string() -> None:
+    secrets = SecretSet.of(["tok-7f3a9c2e5d1b4a86"])
+    marker = object()
+    assert secrets.redact_tree({"a": ["tok-7f3a9c2e5d1b4a86", marker]}) == {"a": [MASK, marker]}
+
+
+def test_a_number_key_that_is_a_secret_is_masked_and_other_keys_keep_their_type() -> None:
+    secrets = SecretSet.of(["73019284"])
+    assert secrets.redact_tree({73019284: "pin", 7: "seven", None: "none"}) == {MASK: "pin", 7: "seven", None: "none"}
