@@ -9,14 +9,18 @@ Two moments:
 - once on the controller (`finalise`), when every fact of the run is known: the epic labels keep only the
   gates that ran, waived checks carry their waiver (reason and expiry), and checks whose titles would collide
   get their test's name appended.
+
+What is known before the first result is written (the selected gates; after collection, the titles several
+selected tests share) travels in a `ResultShape`, so results are written right the first time and `finalise`
+rewrites only the few it must (waived checks): rewriting every file doubled the plugin's disk writes.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +45,25 @@ class WaiverFacts:
     @property
     def text(self) -> str:
         return f"waived until {self.until}: {self.reason}" if self.until else f"waived (no expiry): {self.reason}"
+
+
+@dataclass
+class ResultShape:
+    """Run facts for `shape_result`: the run's gates (empty: not known yet) and the titles shared by several
+    of its tests (`shared_titles`, set once collection is done)."""
+
+    gates: tuple[str, ...] = ()
+    shared: frozenset[str] = field(default_factory=frozenset)
+
+
+def shared_titles(tests: Iterable[tuple[str | None, str, str]]) -> frozenset[str]:
+    """Titles that different tests would share, from ``(check id, test name, test function)`` of each test
+    (the same function run with several parameters shares its title with nobody)."""
+    functions: dict[str, set[str]] = {}
+    for check_id, name, function in tests:
+        if check_id:
+            functions.setdefault(check_title(check_id, name), set()).add(function)
+    return frozenset(title for title, found in functions.items() if len(found) > 1)
 
 
 def check_of(result: Mapping[str, Any]) -> str | None:
@@ -70,11 +93,16 @@ def categorised(message: str) -> str:
     return f"[{category}] {name}: {match['text']}"
 
 
-def shape_result(data: dict[str, Any]) -> dict[str, Any]:
-    """Title and status of one test result (``*-result.json``) as it is written."""
+def shape_result(data: dict[str, Any], shape: ResultShape | None = None) -> dict[str, Any]:
+    """Title and status of one test result (``*-result.json``) as it is written; with a `ResultShape`, also
+    its epics (the run's gates only) and the test's name after a shared title."""
     check_id = check_of(data)
     if check_id:
         data["name"] = check_title(check_id, str(data.get("name", "")))
+    if shape is not None:
+        _keep_gates_that_ran(data, shape.gates)
+        if data.get("name") in shape.shared:
+            data["name"] = _with_test_name(data)
     details = data.get("statusDetails") or {}
     if data.get("status") in FAILED_STATUSES:
         data["status"] = "failed"
@@ -108,27 +136,40 @@ def finalise(
     collisions = _colliding_names(data for _, data in loaded)
     changed = 0
     for path, data in loaded:
-        before = json.dumps(data, sort_keys=True)
-        _keep_gates_that_ran(data, gates)
+        touched = _keep_gates_that_ran(data, gates)
         check_id = check_of(data)
         if check_id and check_id in waivers:
+            before = json.dumps(data, sort_keys=True)
             _carry_waiver(data, waivers[check_id])
-        if data.get("name") in collisions:
-            data["name"] = f"{data['name']} ({str(data.get('fullName', '')).rsplit('#', 1)[-1].rsplit('.', 1)[-1]})"
-        if json.dumps(data, sort_keys=True) != before:
+            touched = touched or json.dumps(data, sort_keys=True) != before
+        if data.get("name") in collisions and not str(data["name"]).endswith(f" ({_test_name(data)})"):
+            data["name"] = _with_test_name(data)
+            touched = True
+        if touched:
             tmp = path.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps(secrets.redact_tree(data), ensure_ascii=False), encoding="utf-8")
+            tmp.write_text(secrets.redact_json(data), encoding="utf-8")
             tmp.replace(path)
             changed += 1
     return changed
 
 
-def _keep_gates_that_ran(data: dict[str, Any], gates: Sequence[str]) -> None:
+def _test_name(data: Mapping[str, Any]) -> str:
+    return str(data.get("fullName", "")).rsplit("#", 1)[-1].rsplit(".", 1)[-1]
+
+
+def _with_test_name(data: Mapping[str, Any]) -> str:
+    return f"{data['name']} ({_test_name(data)})"
+
+
+def _keep_gates_that_ran(data: dict[str, Any], gates: Sequence[str]) -> bool:
+    """Drop epics of gates that did not run (when one that ran is there); whether anything changed."""
     labels = data.get("labels", [])
     epics = [label for label in labels if label.get("name") == "epic"]
     ran = [label for label in epics if label.get("value") in gates]
     if ran and len(ran) != len(epics):
         data["labels"] = [label for label in labels if label.get("name") != "epic" or label in ran]
+        return True
+    return False
 
 
 def _carry_waiver(data: dict[str, Any], waiver: WaiverFacts) -> None:

@@ -8,7 +8,6 @@ with its category whatever exception carried it.
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from pathlib import Path
@@ -17,16 +16,17 @@ from typing import Any
 from allure_commons import hookimpl
 from allure_commons.logger import AllureFileLogger
 
-from pytest_wimmelgate.artifacts.allure_results import shape_result
+from pytest_wimmelgate.artifacts.allure_results import ResultShape, shape_result
 from pytest_wimmelgate.config.secrets import SecretSet
 
 RESULT_SUFFIX = "-result.json"
 
 
 class RedactingFileLogger(AllureFileLogger):
-    def __init__(self, report_dir: Path, secrets: SecretSet) -> None:
+    def __init__(self, report_dir: Path, secrets: SecretSet, shape: ResultShape | None = None) -> None:
         super().__init__(str(report_dir), clean=False)  # type: ignore[no-untyped-call]
         self._secrets = secrets
+        self.shape = shape  # the run's facts known so far (gates, shared titles): results are written final
 
     def _report_item(self, item: Any) -> None:
         from attr import asdict
@@ -34,11 +34,9 @@ class RedactingFileLogger(AllureFileLogger):
         filename = item.file_pattern.format(prefix=uuid.uuid4())
         data = asdict(item, filter=lambda _, v: v or v is False)
         if filename.endswith(RESULT_SUFFIX):
-            data = shape_result(data)
-        data = self._secrets.redact_tree(data)
+            data = shape_result(data, self.shape)
         tmp = self._report_dir / f"{filename}.tmp"
-        with open(tmp, "w", encoding="utf8") as handle:
-            json.dump(data, handle, ensure_ascii=False)
+        tmp.write_text(self._secrets.redact_json(data), encoding="utf8")
         os.replace(tmp, self._report_dir / filename)
 
     @hookimpl

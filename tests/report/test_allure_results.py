@@ -166,3 +166,30 @@ def test_finalise_keeps_titles_of_reruns_and_is_repeatable(tmp_path: Path) -> No
         data = json.loads(path.read_text())
         assert data["name"] == "SG-2 · /readiness 200", "the same test run twice keeps its title"
         assert [p["value"] for p in data["parameters"]] == ["shadow mode", "no expiry"]
+
+
+def test_results_shaped_when_written_leave_finalise_nothing_to_rewrite(tmp_path: Path) -> None:
+    tests = [
+        ("SG-6", "test_upload_small", "suites/test_smoke.py::test_upload_small"),
+        ("SG-6", "test_upload_large", "suites/test_smoke.py::test_upload_large"),
+        ("SG-5", "test_messages[s3]", "suites/test_smoke.py::test_messages"),
+        ("SG-5", "test_messages[local]", "suites/test_smoke.py::test_messages"),
+        (None, "test_helper", "suites/test_smoke.py::test_helper"),
+    ]
+    shape = allure_results.ResultShape(gates=("staging_gate",), shared=allure_results.shared_titles(tests))
+    assert shape.shared == {"SG-6 · upload: upload, download identical bytes, delete"}
+    epics = [{"name": "epic", "value": "staging_gate"}, {"name": "epic", "value": "prod_smoke"}]
+    for check_id, name, _ in tests[:4]:
+        result = {"name": name, "fullName": f"suites.test_smoke#{name.split('[')[0]}", "status": "passed"}
+        result["labels"] = [{"name": "check", "value": check_id}, *epics]
+        shaped = allure_results.shape_result(result, shape)
+        assert [label["value"] for label in shaped["labels"] if label["name"] == "epic"] == ["staging_gate"]
+        (tmp_path / f"{name}-result.json").write_text(json.dumps(shaped))
+    names = sorted(json.loads(p.read_text())["name"] for p in tmp_path.glob("*-result.json"))
+    assert names == [
+        "SG-5 · messaging: send, read back, delete [local]",
+        "SG-5 · messaging: send, read back, delete [s3]",
+        "SG-6 · upload: upload, download identical bytes, delete (test_upload_large)",
+        "SG-6 · upload: upload, download identical bytes, delete (test_upload_small)",
+    ]
+    assert allure_results.finalise(tmp_path, gates=["staging_gate"], waivers={}, secrets=SecretSet()) == 0
