@@ -15,10 +15,8 @@ import itertools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import requests
 
 from pytest_wimmelgate.config.secrets import MASK, SecretSet
 from pytest_wimmelgate.config.sections.targets import SmokeAccount
@@ -34,7 +32,18 @@ from pytest_wimmelgate.contract.transcript import (
     shown_headers,
 )
 from pytest_wimmelgate.errors import Category, CheckFailed, ProbeError
-from pytest_wimmelgate.probes.http import HttpAnswer, call
+
+if TYPE_CHECKING:  # requests (and the probe built on it) load when a check first sends: plain runs import neither
+    import requests
+
+    from pytest_wimmelgate.probes.http import HttpAnswer
+
+
+def _http_session() -> requests.Session:
+    import requests
+
+    return requests.Session()
+
 
 USE_STEP = (-1,)  # `expect` default: the statuses the step declares
 BINARY_VALUES = ("upload.bytes",)
@@ -77,7 +86,7 @@ class ContractClient:
     secrets: SecretSet
     account: SmokeAccount | None = None
     transcript: Transcript = field(default_factory=Transcript)
-    http: requests.Session = field(default_factory=requests.Session)
+    http: requests.Session = field(default_factory=_http_session)
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def for_check(self, transcript: Transcript) -> ContractClient:
@@ -124,6 +133,8 @@ class ContractClient:
             expected=list(wanted) if wanted is not None else None,
             at=now_iso(),
         )
+        from pytest_wimmelgate.probes.http import call
+
         started = time.monotonic()
         try:
             answer = call(
