@@ -2,19 +2,29 @@
 
 allure-pytest offers no API to write its results through another file logger: it
 registers its own `AllureListener` and `AllureFileLogger` in ``pytest_configure`` when
-``--alluredir`` is given, and the file logger writes every value unfiltered. A gate run
-therefore builds the listener itself (the constructor takes the config) and registers
-`RedactingFileLogger` in place of the file logger. CI runs the suite once more against
-the newest allure-pytest the pin allows, so a change here shows up there first.
+``--alluredir`` is given, and the file logger writes every value unfiltered (MASKED
+parameters and attachments included). A gate run therefore builds the listener itself
+(its constructor takes the config) and registers `RedactingFileLogger` in its place: a
+subclass of the file logger that overrides its private ``_report_item`` to shape
+(`artifacts.allure_results.shape_result`: titled by check id, a failed check is failed
+whatever exception carried it) and redact every result before it reaches the disk. CI
+runs the suite once more against the newest allure-pytest the pin allows, so a change
+here shows up there first.
 """
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from allure_commons import hookimpl
+from allure_commons.logger import AllureFileLogger
 
+from pytest_wimmelgate.artifacts.allure_results import ResultShape, shape_result
 from pytest_wimmelgate.config.secrets import SecretSet
 
 
@@ -34,8 +44,6 @@ def attach_listener(config: pytest.Config, results_dir: Path, secrets: SecretSet
     import allure_commons
     from allure_pytest.listener import AllureListener
 
-    from pytest_wimmelgate.artifacts.redacting_logger import RedactingFileLogger
-
     listener = AllureListener(config)
     logger = RedactingFileLogger(results_dir, secrets)
     config.pluginmanager.register(listener, "allure_listener")
@@ -48,3 +56,36 @@ def attach_listener(config: pytest.Config, results_dir: Path, secrets: SecretSet
                 allure_commons.plugin_manager.unregister(plugin)
 
     return release
+
+
+RESULT_SUFFIX = "-result.json"
+
+
+class RedactingFileLogger(AllureFileLogger):
+    def __init__(self, report_dir: Path, secrets: SecretSet, shape: ResultShape | None = None) -> None:
+        super().__init__(str(report_dir), clean=False)  # type: ignore[no-untyped-call]
+        self._secrets = secrets
+        self.shape = shape  # the run's facts known so far (gates, shared titles): results are written final
+
+    def _report_item(self, item: Any) -> None:
+        from attr import asdict
+
+        filename = item.file_pattern.format(prefix=uuid.uuid4())
+        data = asdict(item, filter=lambda _, v: v or v is False)
+        if filename.endswith(RESULT_SUFFIX):
+            data = shape_result(data, self.shape)
+        tmp = self._report_dir / f"{filename}.tmp"
+        tmp.write_text(self._secrets.redact_json(data), encoding="utf8")
+        os.replace(tmp, self._report_dir / filename)
+
+    @hookimpl
+    def report_attached_file(self, source: str, file_name: str) -> None:
+        body = Path(source).read_bytes()
+        self.report_attached_data(body, file_name)
+
+    @hookimpl
+    def report_attached_data(self, body: bytes | str, file_name: str) -> None:
+        raw = body.encode("utf-8") if isinstance(body, str) else body
+        tmp = self._report_dir / f"{file_name}.tmp"
+        tmp.write_bytes(self._secrets.redact_bytes(raw))
+        os.replace(tmp, self._report_dir / file_name)
