@@ -76,6 +76,14 @@ def _parser() -> argparse.ArgumentParser:
         help="Allure command (default: $WIMMELGATE_ALLURE, node_modules/.bin/allure, PATH)",
     )
     report.add_argument("--timeout", type=float, default=180.0, metavar="SECONDS")
+    report.add_argument(
+        "--catalogue",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the project's catalogue file, for its checks' titles and runbook links "
+        "(default: WIMMELGATE_CATALOGUE, else wimmelgate-catalogue.yaml here)",
+    )
     manifest = commands.add_parser(
         "manifest",
         help="write or check MANIFEST.sha256 of a run folder",
@@ -111,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "init":
         return init_project(args.directory, force=args.force)
     if args.command == "report":
-        return report(args.run_dir, allure=args.allure, timeout_s=args.timeout)
+        return report(args.run_dir, allure=args.allure, timeout_s=args.timeout, catalogue_file=args.catalogue)
     if args.command == "sweep":
         from pytest_wimmelgate.contract.sweep_command import run_sweep
 
@@ -164,19 +172,33 @@ def init_project(directory: Path, *, force: bool = False) -> int:
     return EXIT_OK
 
 
-def report(run_dir: Path, *, allure: str | None = None, timeout_s: float = 180.0) -> int:
+def report(
+    run_dir: Path, *, allure: str | None = None, timeout_s: float = 180.0, catalogue_file: Path | None = None
+) -> int:
     """Make the report folder of an existing run folder again (e.g. after installing Allure) and rewrite its
     manifest; exit 1 when the report failed or files outside ``report/`` changed since the manifest."""
+    import os
+
     from pytest_wimmelgate.artifacts import report as reportmod
     from pytest_wimmelgate.artifacts.allure_cli import find_command, missing_reason
     from pytest_wimmelgate.artifacts.bundle import rebuild_report, report_line
+    from pytest_wimmelgate.catalogue import checks, project
+    from pytest_wimmelgate.errors import ConfigError
 
     if not (run_dir / reportmod.RESULTS).is_dir() or not (run_dir / "gate-summary.json").is_file():
         return _usage(f"{run_dir}: not a run folder (no {reportmod.RESULTS}/ and gate-summary.json)")
+    try:
+        found = project.for_command(catalogue_file, cwd=Path.cwd(), environ=os.environ)
+    except ConfigError as error:
+        return _usage(str(error))
     cli = find_command(allure)
     if cli is None:
         return _usage(f"no Allure for the full report: {missing_reason(allure)}")
-    result, problems = rebuild_report(run_dir, cli=cli, timeout_s=timeout_s)
+    deactivate = checks.activate(found)  # the decision page names the project's checks too
+    try:
+        result, problems = rebuild_report(run_dir, cli=cli, timeout_s=timeout_s)
+    finally:
+        deactivate()
     if result is None:
         for problem in problems:
             print(problem)

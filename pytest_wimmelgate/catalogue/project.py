@@ -6,11 +6,13 @@ The file is named by ``--wg-catalogue PATH``, ``WIMMELGATE_CATALOGUE``, the ini 
 ``pytest.ini``/``pyproject.toml``, when that file exists. A path from the command line or
 the environment is relative to the working directory, one from the ini file to the ini
 file's folder. A named file that does not exist is an error; the default one is optional.
+`for_command` does the same for ``wimmelgate report``, which rebuilds a run's report outside pytest.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from pathlib import Path
 
 from pytest_wimmelgate.catalogue.checks import Catalogue, builtin
@@ -18,6 +20,7 @@ from pytest_wimmelgate.catalogue.loading import load_file
 from pytest_wimmelgate.errors import ConfigError
 
 DEFAULT_FILE = "wimmelgate-catalogue.yaml"
+ENV_VAR = "WIMMELGATE_CATALOGUE"
 
 
 def locate(spec: str | None, origin: str, *, invocation_dir: Path, inipath: Path | None, rootdir: Path) -> Path | None:
@@ -34,6 +37,18 @@ def locate(spec: str | None, origin: str, *, invocation_dir: Path, inipath: Path
     if not path.is_file():
         raise ConfigError(_display(path), "", f"expected a catalogue file (named by {origin}; the file does not exist)")
     return path
+
+
+def for_command(spec: Path | None, *, cwd: Path, environ: Mapping[str, str]) -> Catalogue:
+    """The catalogue of a command run outside pytest (``wimmelgate report``): ``--catalogue FILE``,
+    ``WIMMELGATE_CATALOGUE``, or ``wimmelgate-catalogue.yaml`` in the working folder."""
+    if spec is not None:
+        value, origin = str(spec), "--catalogue"
+    elif environ.get(ENV_VAR):
+        value, origin = environ[ENV_VAR], ENV_VAR
+    else:
+        value, origin = None, "default"
+    return project_catalogue(locate(value, origin, invocation_dir=cwd, inipath=None, rootdir=cwd))
 
 
 def project_catalogue(path: Path | None) -> Catalogue:

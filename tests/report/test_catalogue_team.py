@@ -111,6 +111,9 @@ def test_team_gate_is_a_gate_with_the_catalogues_markers_labels_and_severities(t
     assert {"name": "tag", "value": "team_gate"} in labels["labels"]
     assert {"type": "link", "url": "runbook.html#t1-team-checks", "name": "Runbook §T.1"} in labels["links"]
     assert {"name": "severity", "value": "minor"} in allure_result(run_dir, "TEAM-2")["labels"]
+    assert "| TEAM-2 | the changelog names the ticket | failed |" in (run_dir / "release-note.md").read_text()
+    page = (run_dir / "report" / "index.html").read_text()
+    assert "search answers within budget" in page and 'href="runbook.html#t1-team-checks"' in page
 
 
 def test_a_failing_critical_team_check_is_no_go_with_its_reason(team_project: pytest.Pytester) -> None:
@@ -186,3 +189,18 @@ def test_wimmelgate_catalogue_lists_the_team_checks(
     assert cli.main(["catalogue", "--suites", str(suites), "--catalogue", str(other), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert [c["id"] for c in data["checks"]][-1] == "OPS-1" and set(data["unknown"]) == {"TEAM-1", "TEAM-2", "TEAM-3"}
+
+
+def test_wimmelgate_report_rebuilds_the_decision_page_with_the_projects_checks(
+    team_project: pytest.Pytester, allure_cli: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _, _, run_dir = gate(team_project, "-m", "team_gate")
+    page = run_dir / "report" / "index.html"
+    monkeypatch.chdir(tmp_path)  # no catalogue file here: the page falls back to node ids
+    assert cli.main(["report", str(run_dir), "--allure", allure_cli[0]]) == 0
+    assert "search answers within budget" not in page.read_text()
+    monkeypatch.chdir(team_project.path)  # wimmelgate-catalogue.yaml of the project
+    assert cli.main(["report", str(run_dir), "--allure", allure_cli[0]]) == 0
+    assert "search answers within budget" in page.read_text()
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["report", str(run_dir), "--allure", allure_cli[0], "--catalogue", "absent.yaml"]) == 4
