@@ -49,7 +49,10 @@ def decorate(item: pytest.Item, *, runbook_url: str, strict: bool = True) -> Non
     check_id = str(marker.args[0])
     check = catalogue.check_by_id(check_id)
     if check is None:
-        raise pytest.UsageError(f"{item.nodeid}: unknown check id {check_id!r} (see `wimmelgate catalogue`)")
+        raise pytest.UsageError(
+            f"{item.nodeid}: unknown check id {check_id!r} (see `wimmelgate catalogue`; "
+            "a project's own checks go into its wimmelgate-catalogue.yaml)"
+        )
     has_severity = any(m.kwargs.get("label_type") == "severity" for m in item.iter_markers("allure_label"))
     for mark in _check_marks(check, runbook_url, with_severity=not has_severity):
         item.own_markers.append(mark)

@@ -204,3 +204,19 @@ def test_wimmelgate_report_rebuilds_the_decision_page_with_the_projects_checks(
     assert "search answers within budget" in page.read_text()
     monkeypatch.chdir(tmp_path)
     assert cli.main(["report", str(run_dir), "--allure", allure_cli[0], "--catalogue", "absent.yaml"]) == 4
+
+
+def test_xdist_workers_read_the_same_project_catalogue(team_project: pytest.Pytester) -> None:
+    """Each worker configures pytest itself: the team's checks carry the same gates, severity and outcome."""
+    args = ("-p", "no:cacheprovider", "--wg-env", "env.yaml", "--wg-report", "off", "-m", "team_gate")
+    team_project.runpytest_subprocess(*args, "--wg-release-dir", "serial", "-n", "0")
+    team_project.runpytest_subprocess(*args, "--wg-release-dir", "parallel", "-n", "2")
+
+    def checks(root: str) -> list[tuple[str, str, str, tuple[str, ...]]]:
+        [path] = (team_project.path / root).glob("*/*/*/gate-summary.json")
+        summary = json.loads(path.read_text())
+        assert summary["verdict"] == "GO"
+        return [(c["id"], c["outcome"], c["severity"], tuple(c["gates"])) for c in summary["checks"]]
+
+    assert checks("parallel") == checks("serial")
+    assert [c[0] for c in checks("serial")] == ["TEAM-1", "TEAM-2", "TEAM-3"]
