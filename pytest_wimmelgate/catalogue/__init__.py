@@ -1,1 +1,2 @@
-"""The check catalogue, its coverage by tests, and the generated reference tables."""
+"""The check catalogue (shipped as data, plus a project's own file), its coverage by tests, and the generated
+reference tables."""

@@ -60,3 +60,21 @@ def test_the_installed_suites_collect_outside_the_checkout(installed: Installed,
 def test_the_installed_console_script_has_its_commands(installed: Installed, tmp_path: Path, command: str) -> None:
     done = installed.run(installed.wimmelgate, "--help", cwd=tmp_path, timeout=60)
     assert done.returncode == 0 and command in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "gate_run"),
+    [
+        (["wimmelgate_suites"], True),
+        (["wimmelgate_suites.test_health::test_readiness_is_200"], True),
+        (["/venv/lib/python3.11/site-packages/wimmelgate_suites/test_smoke.py"], True),
+        (["suites/test_health.py"], True),
+        (["checks"], False),
+        (["tests/core"], False),
+    ],
+)
+def test_a_run_of_the_installed_suites_is_a_gate_run(args: list[str], gate_run: bool) -> None:
+    """As a run of ``suites/`` is: ``pytest`` in a gate project (``testpaths = wimmelgate_suites checks``)."""
+    from pytest_wimmelgate.core.selection import is_gate_run
+
+    assert is_gate_run("", args, ROOT) is gate_run
