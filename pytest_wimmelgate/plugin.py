@@ -53,10 +53,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 # pytest_configure; a gate run must redirect them before that.
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    for gate in catalogue.GATES:
-        config.addinivalue_line(
-            "markers", f"{gate.name}: gate - {gate.description} (runbook §{', §'.join(gate.sections)})"
-        )
+    for gate in _activate_catalogue(config).gates:
+        runbook = f" (runbook §{', §'.join(gate.sections)})" if gate.sections else ""
+        config.addinivalue_line("markers", f"{gate.name}: gate - {gate.description}{runbook}")
     config.addinivalue_line(
         "markers",
         f"{catalogue.DESTRUCTIVE_MARKER}: blocks a dependency on purpose; runs only when -m selects its gate, "
@@ -83,6 +82,22 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(GateStarter(), "wimmelgate-starter")
         return
     config.stash[STATE_KEY] = PassiveState(config)
+
+
+def _activate_catalogue(config: pytest.Config) -> catalogue.Catalogue:
+    """The built-in catalogue plus the project's catalogue file, active until this run ends."""
+    from pytest_wimmelgate.catalogue import project
+
+    spec, origin = options.resolve(config, "wg_catalogue", dict(os.environ))
+    try:
+        path = project.locate(
+            spec, origin, invocation_dir=config.invocation_params.dir, inipath=config.inipath, rootdir=config.rootpath
+        )
+        found = project.project_catalogue(path)
+    except WimmelgateError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.add_cleanup(catalogue.activate(found))
+    return found
 
 
 def runs_no_test(config: pytest.Config) -> bool:

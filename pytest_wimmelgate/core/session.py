@@ -387,7 +387,7 @@ LOCK_WAIT_KEY = pytest.StashKey[LockWait]()
 
 def _check_order(tests: dict[str, _Phases]) -> Any:
     """Sort key: catalogue order of check ids, then node id (same with and without xdist)."""
-    order = {c.id: i for i, c in enumerate(catalogue.CHECKS)}
+    order = {c.id: i for i, c in enumerate(catalogue.active().checks)}
 
     def key(nodeid: str) -> tuple[int, str]:
         return order.get(tests[nodeid].meta.get("id") or "", len(order)), nodeid
