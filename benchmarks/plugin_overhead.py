@@ -110,8 +110,11 @@ def main() -> int:
         out = folder / "out"  # outside both suite folders: collection never walks earlier outputs
         environ = environment(folder, compile_each_run=args.compile_each_run)
         base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "staging_gate"]
-        sides: dict[str, tuple[list[str], Path]] = {
-            "plain": (["-p", "no:wimmelgate", "--alluredir", "{out}/results", "--junitxml", "{out}/junit.xml"], "plain"),
+        sides: dict[str, tuple[list[str], str]] = {
+            "plain": (
+                ["-p", "no:wimmelgate", "--alluredir", "{out}/results", "--junitxml", "{out}/junit.xml"],
+                "plain",
+            ),
             "plugin": (["--wg-env=env.yaml", "--wg-release-dir={out}/rel", "--wg-report=off"], "plugin"),
             "plugin, --wg-report auto": (["--wg-env=env.yaml", "--wg-release-dir={out}/rel"], "plugin"),
         }
@@ -129,12 +132,12 @@ def main() -> int:
         print(f"checks per run: {args.checks}; rounds: {args.repeat} (+1 warm-up), interleaved")
         print(f"bytecode: {'compiled from source in every process' if args.compile_each_run else 'cached'}")
         print(f"load average (1 min) before/after: {load_before:.2f} / {load_after:.2f} on {os.cpu_count()} cores")
-        for name, measured in rows.items():
-            wall = statistics.median(m[0] for m in measured)
-            cpu = statistics.median(m[1] for m in measured)
+        for name, runs in rows.items():
+            wall = statistics.median(m[0] for m in runs)
+            cpu = statistics.median(m[1] for m in runs)
             line = f"{name:26s} wall median {wall:.3f} s  cpu median {cpu:.3f} s"
             if name != "plain":
-                pair = statistics.median(m[0] / p[0] for m, p in zip(measured, plain, strict=True))
+                pair = statistics.median(m[0] / p[0] for m, p in zip(runs, plain, strict=True))
                 cpu_ratio = cpu / statistics.median(p[1] for p in plain)
                 line += f"  ratio: wall (median of rounds) {pair:.3f}, cpu {cpu_ratio:.3f}"
             print(line)
