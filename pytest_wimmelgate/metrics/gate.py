@@ -99,6 +99,7 @@ class MetricSource:
                 0,
                 f"p95 read through the server's histogram buckets like Prometheus, exact {result.p95_exact_ms:.1f} ms",
             )
+        events = result.sli_events().get(objective.sli.name)
         return slo.judge(
             objective,
             [] if value is None else [float(value)],
@@ -108,6 +109,8 @@ class MetricSource:
             observed=result.observed(readiness_only=readiness_only),
             where=f"active sampling of {self.plan.base_url}, no Prometheus configured",
             note="; ".join(notes),
+            events=None if events is None else float(events),
+            min_events=None if events is None else objective.min_events or slo.DEFAULT_MIN_EVENTS,
         )
 
     def sample(self) -> sampler.SampleResult:

@@ -60,6 +60,8 @@ def progress_line(m: Measurement, settings: WatchSettings, label: str | None = N
     value = "n/a" if ev.value is None else f"{_num(ev.value)}{unit}"
     left = max(0.0, settings.duration_s - m.at_s)
     word = WORDS.get(ev.verdict, ev.verdict)
+    if ev.verdict == NO_DATA and ev.events is not None and ev.min_events and ev.events < ev.min_events:
+        word += f" ({_num(ev.events)} of the {ev.min_events} events needed)"
     return (
         f"wimmelgate watch {ev.objective_id} round {m.round + 1}/{settings.rounds} t+{m.at_s:.0f} s:"
         f" {label or ev.sli} {value} (limit {ev.comparison} {_num(ev.limit)}{unit}) {word}, {left:.0f} s left"

@@ -170,6 +170,12 @@ class SampleResult:
         return 100.0 * sum(1 for o in ready if o.failed(readiness=True, ok_status=ok[o.label])) / len(ready)
 
     @property
+    def readiness_requests(self) -> int:
+        """Readiness requests sent (the events readiness failures rest on)."""
+        labels = {t.label for t in self.targets if t.readiness}
+        return sum(1 for o in self.outcomes if o.label in labels)
+
+    @property
     def requests_per_second(self) -> float:
         return self.sent / self.duration_s if self.duration_s > 0 else 0.0
 
@@ -180,6 +186,10 @@ class SampleResult:
             "error_rate_5xx_pct": self.error_rate_5xx_pct,
             "readiness_failure_pct": self.readiness_failure_pct,
         }
+
+    def sli_events(self) -> dict[str, int]:
+        """The events each ratio SLI of `sli_values` rests on (for `slo.judge`'s ``events``)."""
+        return {"error_rate_5xx_pct": self.sent, "readiness_failure_pct": self.readiness_requests}
 
     # -- words ----------------------------------------------------------------------
     def observed(self, *, readiness_only: bool = False) -> str:

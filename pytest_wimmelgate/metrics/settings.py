@@ -6,6 +6,20 @@ problem; `apply_watch_options` lays ``--wg-watch``/``--wg-watch-interval`` over 
 names the option on a bad value. Values from ``${VAR}`` placeholders arrive as texts, so
 numbers written as texts (``"5"``) are accepted wherever a number is needed, and a watch
 duration may be a plain number of seconds.
+
+Objectives and triggers (``metrics.objectives``/``metrics.triggers``), keyed by check id
+or by SLI name::
+
+    PD-1: {sli: latency_p95_ms, comparison: "<", limit: 400, window: 5m}
+    PD-3: {sli: readiness_failure_pct, comparison: "<", limit: 0.5, window: 5m, min_events: 200}
+    PD-2: {sli: error_rate_5xx_pct, comparison: "<", limit: 2, window: 5m,
+           query: '100 * sum(rate(my_5xx[$window])) / sum(rate(my_all[$window]))',
+           events: 'sum(increase(my_all[$window]))'}
+
+``query`` overrides the SLI's PromQL; ``$window`` in it is replaced by the window. A ratio
+SLI counts its events (``events``, the denominator's increase in the window) and is no
+data below ``min_events`` (default `slo.DEFAULT_MIN_EVENTS`); a ``query`` of your own
+counts nothing unless ``events`` comes with it.
 """
 
 from __future__ import annotations
@@ -17,6 +31,7 @@ from typing import Any
 from pytest_wimmelgate.config import fields
 from pytest_wimmelgate.errors import ConfigError
 from pytest_wimmelgate.metrics import slo
+from pytest_wimmelgate.metrics.slo import COMPARISONS, DEFAULT_SLIS, DEFAULT_WINDOW, SLI, Objective, parse_duration
 
 GROUPS = {"objectives": "PD", "triggers": "RT"}
 SECTION_KEYS = ("prometheus_url", "timeout_s", "slis", "objectives", "triggers", "watch", "sampling")
@@ -98,14 +113,14 @@ def parse_metrics(node: Any, source: str) -> MetricSettings:
         raise ConfigError(source, "metrics.prometheus_url", "expected an absolute http/https URL")
     timeout = node.get("timeout_s", 5)
     timeout_s = fields.number(timeout, source, "metrics.timeout_s", "expected a number of seconds above 0", above=0)
-    slis = slo.slis_from_mapping(node.get("slis"), source=source)
+    slis = slis_from_mapping(node.get("slis"), source=source)
     groups: dict[str, dict[str, slo.Objective]] = {}
     for group in GROUPS:
         raw = node.get(group)
         if raw is None:
             groups[group] = {}
             continue
-        found = slo.objectives_from_mapping(raw, source=source, key_path=f"metrics.{group}", slis=slis)
+        found = objectives_from_mapping(raw, source=source, key_path=f"metrics.{group}", slis=slis)
         groups[group] = {o.id: o for o in found}
     return MetricSettings(
         prometheus_url=prometheus_url,
@@ -228,3 +243,130 @@ def _sampling(mapping: Any, source: str, path: str) -> SamplingSettings:
         max_duration_s=max_duration,
         buckets_ms=tuple(float(b) for b in bounds if b is not None),
     )
+
+
+SLI_KEYS = ("query", "unit", "title", "events")
+OBJECTIVE_KEYS = ("sli", "comparison", "limit", "window", "min_events", "query", "events", "unit", "title")
+EVENTS_HINT = "PromQL of how many events the ratio is over in $window, e.g. 'sum(increase(my_requests_total[$window]))'"
+
+
+def slis_from_mapping(
+    mapping: Mapping[str, Any] | None,
+    *,
+    source: str = "environment",
+    key_path: str = "metrics.slis",
+) -> dict[str, SLI]:
+    """The default SLIs plus/overridden by ``{name: {query, unit, title, events}}``."""
+    slis = dict(DEFAULT_SLIS)
+    if mapping is None:
+        return slis
+    if not isinstance(mapping, Mapping):
+        raise ConfigError(source, key_path, "a mapping of SLI name to {query, unit, title, events}")
+    for name, entry in mapping.items():
+        here = f"{key_path}.{name}"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(source, here, "a mapping with query, unit and optional title and events")
+        fields.check_keys(entry, SLI_KEYS, source, here)
+        base = slis.get(str(name))
+        unit = _opt_str(entry, "unit", source, here)
+        title = _opt_str(entry, "title", source, here)
+        if base is None and (entry.get("query") is None or unit is None):
+            raise ConfigError(source, here, "a new SLI needs both query and unit")
+        slis[str(name)] = _sli(str(name), base, entry, source, here, unit=unit, title=title)
+    return slis
+
+
+def objectives_from_mapping(
+    mapping: Mapping[str, Any],
+    *,
+    source: str = "environment",
+    key_path: str = "metrics.objectives",
+    slis: Mapping[str, SLI] | None = None,
+) -> list[Objective]:
+    """Validate ``{id: {sli, comparison, limit, window, min_events?, query?, events?, unit?, title?}}``.
+
+    ``sli`` defaults to the id when the id names a known SLI. Any bad entry raises
+    `ConfigError(source, key_path, expected)` naming the exact key.
+    """
+    known = dict(DEFAULT_SLIS if slis is None else slis)
+    if not isinstance(mapping, Mapping) or not mapping:
+        raise ConfigError(source, key_path, "a non-empty mapping of check id to objective")
+    objectives: list[Objective] = []
+    for oid, entry in mapping.items():
+        here = f"{key_path}.{oid}"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(source, here, "a mapping with sli, comparison, limit, window")
+        fields.check_keys(entry, OBJECTIVE_KEYS, source, here)
+        name = entry.get("sli", oid if str(oid) in known else None)
+        if not isinstance(name, str) or not name:
+            raise ConfigError(source, f"{here}.sli", f"an SLI name, one of {sorted(known)}")
+        base = known.get(name)
+        if base is None and entry.get("query") is None:
+            raise ConfigError(source, f"{here}.sli", f"one of {sorted(known)}, or give a query for {name!r}")
+        unit = _opt_str(entry, "unit", source, here)
+        title = _opt_str(entry, "title", source, here)
+        sli = _sli(name, base, entry, source, here, unit=unit, title=title if title is not None or base else name)
+        comparison = entry.get("comparison")
+        if comparison not in COMPARISONS:
+            raise ConfigError(source, f"{here}.comparison", f"one of {', '.join(COMPARISONS)}")
+        limit = fields.as_number(entry.get("limit"))
+        if limit is None:
+            raise ConfigError(source, f"{here}.limit", "a finite number")
+        window = entry.get("window", DEFAULT_WINDOW)
+        try:
+            if not isinstance(window, str) or parse_duration(window.strip()) <= 0:
+                raise ValueError("zero window")
+        except ValueError:
+            raise ConfigError(source, f"{here}.window", "a positive Prometheus duration such as 30s, 5m, 1h") from None
+        min_events = _min_events(entry, sli, source, here)
+        objectives.append(Objective(str(oid), sli, str(comparison), float(limit), window.strip(), min_events))
+    return objectives
+
+
+def _sli(
+    name: str,
+    base: SLI | None,
+    entry: Mapping[str, Any],
+    source: str,
+    here: str,
+    *,
+    unit: str | None,
+    title: str | None,
+) -> SLI:
+    """``base`` with the entry's query, unit, title and events; a query of its own drops
+    the base's count of events (it counted another metric) unless ``events`` is given."""
+    query = _opt_str(entry, "query", source, here)
+    events = _opt_str(entry, "events", source, here)
+    if events is None and query is None and base is not None:
+        events = base.events
+    return SLI(
+        name,
+        query if query is not None else (base.promql if base else ""),
+        unit if unit is not None else (base.unit if base else ""),
+        title if title is not None else (base.title if base else ""),
+        events or "",
+        base.events_label if base is not None and events else "events",
+    )
+
+
+def _min_events(entry: Mapping[str, Any], sli: SLI, source: str, here: str) -> int | None:
+    if entry.get("min_events") is None:
+        return None
+    if not sli.events:
+        raise ConfigError(
+            source,
+            f"{here}.min_events",
+            f"an SLI that counts its events: {sli.name} counts none; give events ({EVENTS_HINT})",
+        )
+    return fields.whole_number(
+        entry.get("min_events"), source, f"{here}.min_events", "a whole number of at least 1", minimum=1
+    )
+
+
+def _opt_str(entry: Mapping[str, Any], key: str, source: str, here: str) -> str | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(source, f"{here}.{key}", "a non-empty string")
+    return value

@@ -47,6 +47,21 @@ def test_numbers_written_as_text_by_placeholders_are_numbers() -> None:
     assert settings.objectives["PD-1"].limit == 400.0
 
 
+def test_min_events_is_read_next_to_the_limit_and_ratios_default_to_the_minimum() -> None:
+    section = {
+        **SECTION,
+        "triggers": {
+            "RT-1": {"sli": "error_rate_5xx_pct", "comparison": "<=", "limit": 2},
+            "RT-3": {"sli": "readiness_failure_pct", "comparison": "<=", "limit": 0.5, "min_events": "200"},
+        },
+    }
+    settings = parse_metrics(section, "env.yaml")
+
+    assert settings.triggers["RT-1"].min_events == 20
+    assert settings.triggers["RT-3"].min_events == 200
+    assert settings.objectives["PD-1"].min_events is None  # a percentile, not a ratio
+
+
 def test_an_empty_prometheus_url_means_active_sampling() -> None:
     assert parse_metrics({**SECTION, "prometheus_url": ""}, "env.yaml").prometheus_url is None
 
@@ -64,6 +79,11 @@ def test_an_empty_prometheus_url_means_active_sampling() -> None:
         ({"sampling": {"buckets_ms": [10, 5]}}, "metrics.sampling.buckets_ms"),
         ({"objectives": {"PD-1": {"sli": "latency_p95_ms", "comparison": "<", "limit": "lots"}}}, None),
         ({"windows": 1}, "metrics.windows"),
+        (
+            {"triggers": {"RT-1": {"sli": "error_rate_5xx_pct", "comparison": "<=", "limit": 2, "min_events": 0}}},
+            "metrics.triggers.RT-1.min_events",
+        ),
+        ({"slis": {"error_rate_5xx_pct": {"events": 20}}}, "metrics.slis.error_rate_5xx_pct.events"),
     ],
 )
 def test_a_bad_value_names_the_file_and_key_path(change: dict[str, Any], key_path: str | None) -> None:

@@ -13,6 +13,7 @@ import pytest
 from pytest_wimmelgate.domain import alerting
 from pytest_wimmelgate.errors import Category, CheckFailed, ProbeError
 from pytest_wimmelgate.metrics import slo, watch
+from pytest_wimmelgate.metrics.settings import objectives_from_mapping
 from pytest_wimmelgate.probes import prometheus
 
 if TYPE_CHECKING:
@@ -21,10 +22,10 @@ if TYPE_CHECKING:
 W = "30s"
 
 
-def objective(oid: str, sli: str, comparison: str, limit: float, **extra: str) -> slo.Objective:
+def objective(oid: str, sli: str, comparison: str, limit: float, **extra: object) -> slo.Objective:
     entry: dict[str, object] = {"sli": sli, "comparison": comparison, "limit": limit, "window": W}
     entry.update(extra)
-    return slo.objectives_from_mapping({oid: entry})[0]
+    return objectives_from_mapping({oid: entry})[0]
 
 
 # ---------------------------------------------------------------------------- probe
@@ -183,6 +184,50 @@ def test_readiness_and_push_ratios(prometheus_url: str, driven_mix: DrivenMix) -
     assert push.value == pytest.approx(driven_mix.push_success_pct, abs=1.0)
     assert push_failures.verdict == slo.FAIL
     assert push_failures.value == pytest.approx(100 - driven_mix.push_success_pct, abs=1.0)
+
+
+def test_a_ratio_is_judged_with_its_event_count_read_at_the_same_instant(prometheus_url: str) -> None:
+    at = time.time()
+    evaluation = slo.evaluate(objective("PD-3", "readiness_failure_pct", "<", 1), prometheus_url, now=at)
+
+    assert evaluation.verdict == slo.PASS
+    assert evaluation.events_query == "sum(increase(readiness_checks_total[30s]))"
+    counted = prometheus.query(prometheus_url, evaluation.events_query, time=at, timeout=5).values()
+    assert evaluation.events == round(counted[0]) and evaluation.events > 1000
+    assert f"over 30s from {evaluation.events:.0f} readiness checks (query " in evaluation.reason
+    assert evaluation.evidence()["min_events"] == slo.DEFAULT_MIN_EVENTS
+
+
+def test_a_window_with_fewer_events_than_the_minimum_is_no_data_naming_the_count(prometheus_url: str) -> None:
+    evaluation = slo.evaluate(
+        objective("RT-3", "readiness_failure_pct", "<=", 0.5, min_events=10_000_000), prometheus_url
+    )
+
+    assert evaluation.verdict == slo.NO_DATA and evaluation.value is None
+    found = re.search(
+        r"only (\d+) readiness checks over 30s; need at least 10000000 to judge a rate", evaluation.reason
+    )
+    assert found and int(found.group(1)) == evaluation.events, evaluation.reason
+    with pytest.raises(CheckFailed) as info:
+        slo.raise_for(evaluation)
+    assert info.value.category is Category.NO_DATA
+
+
+def test_a_rejected_event_count_is_an_error_naming_that_query(prometheus_url: str) -> None:
+    evaluation = slo.evaluate(
+        objective(
+            "PD-3",
+            "readiness_failure_pct",
+            "<",
+            1,
+            query=slo.DEFAULT_SLIS["readiness_failure_pct"].promql,
+            events="sum(increase(readiness_checks_total[$window])",
+        ),
+        prometheus_url,
+    )
+
+    assert evaluation.verdict == slo.ERROR and evaluation.category is Category.CONFIG
+    assert "sum(increase(readiness_checks_total[30s])" in evaluation.reason
 
 
 def test_missing_metric_is_no_data_never_a_pass(prometheus_url: str) -> None:

@@ -248,3 +248,27 @@ def test_bad_arguments_are_refused() -> None:
             sampler.sample(one, **params)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         sampler.sample([], requests=1, concurrency=1, timeout=1)
+
+
+def test_active_sampling_judges_a_rate_only_over_enough_requests(slow_server: str) -> None:
+    """The same rule as for a Prometheus window: sampling knows its request counts."""
+    from pytest_wimmelgate.metrics.gate import MetricSource
+    from pytest_wimmelgate.metrics.sampled_requests import SamplingPlan
+    from pytest_wimmelgate.metrics.settings import MetricSettings, SamplingSettings
+
+    plan = SamplingPlan(slow_server, (target(slow_server, "/ready", readiness=True), target(slow_server, "/delay")))
+    readiness = slo.Objective("PD-3", slo.DEFAULT_SLIS["readiness_failure_pct"], "<", 0.5, "5m")
+
+    def measured(requests: int) -> slo.Evaluation:
+        sampling = SamplingSettings(requests=requests, concurrency=4, rate_per_s=0)
+        return MetricSource(MetricSettings(sampling=sampling), plan).measure(readiness)
+
+    few = measured(16)
+    assert few.verdict == slo.NO_DATA and (few.events, few.min_events) == (8, 20)
+    assert few.reason.startswith("readiness failures: no data: only 8 readiness checks measured over 8 requests in "), (
+        few.reason
+    )
+    assert "; need at least 20 to judge a rate (measured 25 %, not judged) (active sampling of " in few.reason
+    enough = measured(40)
+    assert enough.verdict == slo.FAIL and enough.events == 20
+    assert enough.reason.startswith("readiness failures 25 % > limit 0.5 % over 20 requests in "), enough.reason

@@ -8,6 +8,7 @@ import pytest
 
 from pytest_wimmelgate.errors import Category, CheckFailed, ConfigError
 from pytest_wimmelgate.metrics import slo
+from pytest_wimmelgate.metrics.settings import objectives_from_mapping, slis_from_mapping
 
 STAGING = {
     "PD-1": {"sli": "latency_p95_ms", "comparison": "<", "limit": 400, "window": "5m"},
@@ -18,7 +19,7 @@ STAGING = {
 
 
 def test_objectives_from_the_environment_mapping() -> None:
-    objectives = slo.objectives_from_mapping(STAGING)
+    objectives = objectives_from_mapping(STAGING)
 
     assert [o.id for o in objectives] == ["PD-1", "PD-2", "PD-3", "PD-4"]
     assert objectives[0].describe() == "p95 latency < 400 ms over 5m"
@@ -34,7 +35,7 @@ def test_objectives_from_the_environment_mapping() -> None:
 
 
 def test_entry_keyed_by_sli_name_and_query_override() -> None:
-    (latency, custom) = slo.objectives_from_mapping(
+    (latency, custom) = objectives_from_mapping(
         {
             "latency_p95_ms": {"comparison": "<", "limit": 300},
             "RT-9": {
@@ -88,7 +89,7 @@ def test_entry_keyed_by_sli_name_and_query_override() -> None:
 )
 def test_bad_entries_raise_config_error_with_key_path(entry: Any, key_path: str, expected: str) -> None:
     with pytest.raises(ConfigError) as info:
-        slo.objectives_from_mapping({"PD-1": entry}, source="staging.yaml", key_path="m")
+        objectives_from_mapping({"PD-1": entry}, source="staging.yaml", key_path="m")
     assert info.value.source == "staging.yaml"
     assert info.value.key_path == key_path
     assert expected in info.value.expected
@@ -96,11 +97,11 @@ def test_bad_entries_raise_config_error_with_key_path(entry: Any, key_path: str,
 
 def test_empty_mapping_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
-        slo.objectives_from_mapping({})
+        objectives_from_mapping({})
 
 
 def test_slis_from_mapping_overrides_and_adds() -> None:
-    slis = slo.slis_from_mapping(
+    slis = slis_from_mapping(
         {
             "latency_p95_ms": {"query": "my_p95_ms{window='$window'}"},
             "queue_lag_s": {"query": "max(lag[$window])", "unit": "s"},
@@ -110,11 +111,9 @@ def test_slis_from_mapping_overrides_and_adds() -> None:
     assert slis["latency_p95_ms"].query("1m") == "my_p95_ms{window='1m'}"
     assert slis["queue_lag_s"].query("2m") == "max(lag[2m])"
     with pytest.raises(ConfigError) as info:
-        slo.slis_from_mapping({"new_one": {"query": "x"}})
+        slis_from_mapping({"new_one": {"query": "x"}})
     assert info.value.key_path == "metrics.slis.new_one"
-    (objective,) = slo.objectives_from_mapping(
-        {"Q-1": {"sli": "queue_lag_s", "comparison": "<", "limit": 5}}, slis=slis
-    )
+    (objective,) = objectives_from_mapping({"Q-1": {"sli": "queue_lag_s", "comparison": "<", "limit": 5}}, slis=slis)
     assert objective.query == "max(lag[5m])"
 
 
@@ -190,3 +189,115 @@ def test_evidence_is_json_friendly() -> None:
     json.dumps(evidence)
     assert evidence["verdict"] == "pass" and evidence["limit"] == 500
     assert evidence["raw"] == {"status": "success"}
+
+
+# ------------------------------------------------------------- enough events before a rate
+
+
+def _readiness(limit: float = 0.5, **entry: Any) -> slo.Objective:
+    (objective,) = objectives_from_mapping(
+        {"PD-3": {"sli": "readiness_failure_pct", "comparison": "<", "limit": limit, "window": "5m", **entry}}
+    )
+    return objective
+
+
+def test_a_rate_over_too_few_events_is_no_data_naming_the_count() -> None:
+    """The fault matrix's finding: two readiness checks, one failed, are not "50 % failures"."""
+    evaluation = slo.judge(_readiness(), [50.0], endpoint="http://prom:9090", events=2.0)
+
+    assert evaluation.verdict == slo.NO_DATA and evaluation.value is None
+    assert evaluation.reason.startswith(
+        "readiness failures: no data: only 2 readiness checks over 5m; need at least 20 to judge a rate"
+        " (measured 50 %, not judged) (query 100 * (sum(rate(readiness_checks_total"
+    )
+    assert "\n" not in evaluation.reason
+    assert (evaluation.events, evaluation.min_events) == (2.0, 20)
+    assert evaluation.events_query == "sum(increase(readiness_checks_total[5m]))"
+    with pytest.raises(CheckFailed) as info:
+        slo.raise_for(evaluation)
+    assert info.value.category is Category.NO_DATA
+
+
+def test_a_healthy_rate_is_no_data_too_when_its_events_are_too_few() -> None:
+    assert slo.judge(_readiness(), [0.0], endpoint="e", events=19.0).verdict == slo.NO_DATA
+    assert slo.judge(_readiness(), [0.0], endpoint="e", events=19.6).verdict == slo.PASS  # shown as 20
+
+
+def test_a_rate_over_enough_events_is_judged_and_the_reason_names_the_count() -> None:
+    failing = slo.judge(_readiness(), [5.1], endpoint="e", events=487.3)
+    assert failing.verdict == slo.FAIL
+    assert failing.reason.startswith("readiness failures 5.1 % > limit 0.5 % over 5m from 487 readiness checks (query ")
+    assert failing.evidence()["events"] == 487 and failing.evidence()["min_events"] == 20
+    assert slo.judge(_readiness(), [0.0], endpoint="e", events=20.0).verdict == slo.PASS
+
+
+def test_min_events_is_set_per_objective() -> None:
+    strict = _readiness(min_events=200)
+    assert strict.min_events == 200
+    evaluation = slo.judge(strict, [0.0], endpoint="e", events=150.0)
+    assert evaluation.verdict == slo.NO_DATA
+    assert "only 150 readiness checks over 5m; need at least 200 to judge a rate" in evaluation.reason
+    assert _readiness(min_events="1").min_events == 1  # from a ${VAR} placeholder
+
+
+def test_every_default_ratio_counts_its_denominator_and_latency_counts_nothing() -> None:
+    counted = {name: sli.events for name, sli in slo.DEFAULT_SLIS.items() if sli.events}
+    assert counted == {
+        "error_rate_5xx_pct": "sum(increase(http_requests_total[$window]))",
+        "readiness_failure_pct": "sum(increase(readiness_checks_total[$window]))",
+        "push_success_pct": "sum(increase(push_deliveries_total[$window]))",
+        "push_failure_pct": "sum(increase(push_deliveries_total[$window]))",
+    }
+    latency = _objective("<", 500)
+    assert latency.min_events is None and latency.events_query == ""
+    assert slo.judge(latency, [12.0], endpoint="e", events=1.0).verdict == slo.PASS  # no rule for a percentile
+
+
+def test_an_objective_with_its_own_query_counts_what_its_events_query_counts() -> None:
+    own = {"sli": "error_rate_5xx_pct", "comparison": "<", "limit": 2, "query": "100 * my_5xx[$window]"}
+    (uncounted,) = objectives_from_mapping({"PD-2": own})
+    assert uncounted.events_query == "" and uncounted.min_events is None  # it counted another metric
+    (counted,) = objectives_from_mapping({"PD-2": {**own, "events": "sum(increase(my_all[$window]))"}})
+    assert counted.events_query == "sum(increase(my_all[5m]))" and counted.min_events == 20
+    evaluation = slo.judge(counted, [1.0], endpoint="e", events=3.0)
+    assert "only 3 requests over 5m" in evaluation.reason
+
+
+@pytest.mark.parametrize(
+    ("entry", "key_path", "expected"),
+    [
+        ({"min_events": 0}, "m.PD-3.min_events", "a whole number of at least 1"),
+        ({"min_events": 2.5}, "m.PD-3.min_events", "a whole number of at least 1"),
+        ({"min_events": "many"}, "m.PD-3.min_events", "a whole number of at least 1"),
+        ({"events": ""}, "m.PD-3.events", "a non-empty string"),
+        ({"sli": "latency_p95_ms", "min_events": 50}, "m.PD-3.min_events", "latency_p95_ms counts none; give events"),
+        ({"query": "100 * my_fail[$window]", "min_events": 50}, "m.PD-3.min_events", "give events"),
+    ],
+)
+def test_bad_min_events_names_the_key(entry: dict[str, Any], key_path: str, expected: str) -> None:
+    base = {"sli": "readiness_failure_pct", "comparison": "<", "limit": 0.5}
+    with pytest.raises(ConfigError) as info:
+        objectives_from_mapping({"PD-3": {**base, **entry}}, source="staging.yaml", key_path="m")
+    assert (info.value.source, info.value.key_path) == ("staging.yaml", key_path)
+    assert expected in info.value.expected
+
+
+def test_an_sli_of_the_environment_may_count_its_events() -> None:
+    slis = slis_from_mapping(
+        {"queue_errors_pct": {"query": "100 * x[$window]", "unit": "%", "events": "sum(increase(jobs[$window]))"}}
+    )
+    (objective,) = objectives_from_mapping(
+        {"Q-1": {"sli": "queue_errors_pct", "comparison": "<", "limit": 1, "window": "1m", "min_events": 50}},
+        slis=slis,
+    )
+    assert objective.events_query == "sum(increase(jobs[1m]))" and objective.min_events == 50
+    assert "only 7 events over 1m; need at least 50" in slo.judge(objective, [0.0], endpoint="e", events=7).reason
+    overridden = slis_from_mapping({"readiness_failure_pct": {"query": "100 * mine[$window]"}})
+    assert overridden["readiness_failure_pct"].events == ""
+    titled = slis_from_mapping({"readiness_failure_pct": {"title": "probe failures"}})
+    assert titled["readiness_failure_pct"].events == slo.DEFAULT_SLIS["readiness_failure_pct"].events
+
+
+def test_an_evaluation_with_its_count_survives_the_round_trip_between_workers() -> None:
+    evaluation = slo.judge(_readiness(), [50.0], endpoint="e", events=2.0)
+    assert slo.Evaluation.from_dict(evaluation.to_dict()) == evaluation

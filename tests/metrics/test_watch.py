@@ -245,3 +245,34 @@ def test_results_survive_the_trip_to_another_process() -> None:
     again = watch.WatchResult.from_dict(json.loads(json.dumps(result.to_dict())))
     assert again == result
     assert again.measurements[1].evaluation.category is Category.INFRASTRUCTURE
+
+
+def test_a_round_over_too_few_events_is_inconclusive_and_its_line_names_the_count() -> None:
+    """A watch on a fresh environment: the first rounds see a handful of events (no data,
+    inconclusive, within ``inconclusive_limit``), later ones enough to judge the rate."""
+    from pytest_wimmelgate.metrics.progress import progress_line
+    from pytest_wimmelgate.metrics.settings import WatchSettings
+
+    clock = FakeClock()
+    counts = iter([2.0, 9.0, 240.0])
+
+    def measure(objective: slo.Objective) -> slo.Evaluation:
+        return slo.judge(objective, [50.0 if objective.id == "RT-3" else 0.0], endpoint="e", events=next(counts))
+
+    readiness = slo.Objective("RT-3", slo.DEFAULT_SLIS["readiness_failure_pct"], "<=", 0.5, "5m")
+    result = watch.watch(
+        [readiness], measure, interval_s=30, duration_s=60, inconclusive_limit=2, clock=clock, sleep=clock.sleep
+    )
+
+    assert [m.verdict for m in result.measurements] == [slo.NO_DATA, slo.NO_DATA, slo.FAIL]
+    assert result.verdict == slo.FAIL and "50 % > limit 0.5 % over 5m from 240 readiness checks" in result.reason
+    line = progress_line(result.measurements[0], WatchSettings(duration_s=60, interval_s=30), "readiness failures")
+    assert line == (
+        "wimmelgate watch RT-3 round 1/3 t+0 s: readiness failures n/a (limit <= 0.5 %)"
+        " no data (2 of the 20 events needed), 60 s left"
+    )
+    few = lambda objective: slo.judge(objective, [0.0], endpoint="e", events=3.0)  # noqa: E731
+    strict = watch.watch([readiness], few, interval_s=30, duration_s=60, clock=clock, sleep=clock.sleep)
+    assert strict.verdict == slo.NO_DATA and strict.category is Category.NO_DATA
+    assert "1 measurement without data > inconclusive_limit 0" in strict.reason
+    assert "only 3 readiness checks over 5m; need at least 20 to judge a rate" in strict.reason
