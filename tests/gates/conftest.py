@@ -37,6 +37,15 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxInfo]:
         box.stop()
 
 
+@pytest.fixture(autouse=True)
+def html_report_only_where_searched(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inner gate runs skip the Allure HTML report unless the test is marked ``full_report`` (tests/conftest.py)."""
+    if request.node.get_closest_marker("full_report") is None:
+        monkeypatch.setenv("WIMMELGATE_REPORT", "off")
+    else:
+        monkeypatch.delenv("WIMMELGATE_REPORT", raising=False)
+
+
 @pytest.fixture
 def sandbox_env(sandbox: SandboxInfo, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Point inner gate runs at the shared sandbox (so they do not start their own)."""

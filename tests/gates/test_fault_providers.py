@@ -76,6 +76,7 @@ def test_failing_block_command_fails_sg3_and_still_unblocks(
     assert not marker.exists(), "unblock runs only for a block that happened"
 
 
+@pytest.mark.full_report
 def test_http_provider_posts_block_and_unblock_to_the_hook(
     pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str], httpserver: HTTPServer
 ) -> None:

@@ -76,6 +76,7 @@ def _one_line(reason: str | None) -> bool:
     return bool(reason) and reason is not None and "\n" not in reason and reason.strip() == reason
 
 
+@pytest.mark.full_report
 def test_healthy_stack_is_go_and_posts_the_release_annotation(
     pytester: pytest.Pytester, sandbox_env: dict[str, str], fake: FakeObservability
 ) -> None:
@@ -102,6 +103,7 @@ def test_healthy_stack_is_go_and_posts_the_release_annotation(
     _assert_no_secret(pytester, result, *SECRETS)
 
 
+@pytest.mark.full_report
 def test_grafana_rejecting_the_token_is_no_go_naming_sg10_and_ps1(
     pytester: pytest.Pytester, sandbox_env: dict[str, str], fake: FakeObservability
 ) -> None:
@@ -124,6 +126,7 @@ def test_grafana_rejecting_the_token_is_no_go_naming_sg10_and_ps1(
     _assert_no_secret(pytester, result, *SECRETS)
 
 
+@pytest.mark.full_report
 def test_missing_run_marker_is_no_data_naming_the_index_pattern(
     pytester: pytest.Pytester, sandbox_env: dict[str, str], fake: FakeObservability
 ) -> None:
@@ -143,6 +146,7 @@ def test_missing_run_marker_is_no_data_naming_the_index_pattern(
     _assert_no_secret(pytester, result, *SECRETS)
 
 
+@pytest.mark.full_report
 def test_collector_accepting_exports_without_a_token_is_a_product_defect(
     pytester: pytest.Pytester, sandbox_env: dict[str, str], fake: FakeObservability
 ) -> None:
@@ -194,6 +198,7 @@ def test_sandbox_environment_waives_the_missing_stack(pytester: pytest.Pytester,
     assert all(w["reason"] for w in summary["waivers"])
 
 
+@pytest.mark.full_report
 def test_otlp_token_written_in_the_environment_file_stays_hidden(
     pytester: pytest.Pytester, sandbox_env: dict[str, str], fake: FakeObservability, monkeypatch: pytest.MonkeyPatch
 ) -> None:

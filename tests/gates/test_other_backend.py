@@ -63,6 +63,7 @@ def derived(pytester: pytest.Pytester, body: str) -> Path:
     return path
 
 
+@pytest.mark.full_report
 def test_staging_gate_is_go_on_the_second_dialect_and_leaves_nothing_behind(
     pytester: pytest.Pytester, parse_sandbox: SandboxInfo, parse_env: dict[str, str]
 ) -> None:
@@ -82,6 +83,7 @@ def test_staging_gate_is_go_on_the_second_dialect_and_leaves_nothing_behind(
     assert tokens_in(run_dir) == []
 
 
+@pytest.mark.full_report
 def test_prod_smoke_is_go_on_the_second_dialect(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """A sandbox of its own (with Alertmanager, for GL-4), started from `sandbox.dialect: parse`."""
     clear_run_settings(monkeypatch)
@@ -160,6 +162,7 @@ def test_a_version_the_backend_does_not_report_is_no_go_naming_the_missing_field
     )
 
 
+@pytest.mark.full_report
 def test_a_contract_that_does_not_fit_is_a_contract_mismatch_not_a_product_defect(
     pytester: pytest.Pytester, parse_sandbox: SandboxInfo, parse_env: dict[str, str]
 ) -> None:

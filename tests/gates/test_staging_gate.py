@@ -201,6 +201,7 @@ def _run_suites(pytester: pytest.Pytester, suites: Path, *args: str, env: Path |
     )
 
 
+@pytest.mark.full_report
 def test_smoke_records_and_sessions_are_removed_also_after_a_failure(
     pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str]
 ) -> None:
@@ -301,6 +302,7 @@ def test_two_workers_share_one_sandbox_and_agree(
     assert newest_summary(pytester)["verdict"] == "GO"
 
 
+@pytest.mark.full_report
 def test_credentials_inline_in_a_url_and_literal_header_values_reach_no_output(
     pytester: pytest.Pytester, sandbox: SandboxInfo, sandbox_env: dict[str, str]
 ) -> None:
