@@ -198,17 +198,7 @@ class GateStart:
             runmod.parse_instant(context.started_at, "started_at"),
         )
         context = runmod.RunContext(**{**context.to_dict(), "run_dir": str(run_dir)})
-        _attach_allure(config, run_dir / "allure-results", secrets)
-        session = GateSession(
-            config,
-            env=env,
-            settings=settings,
-            secrets=secrets,
-            context=context,
-            sandbox_variables=sandbox_variables,
-            worker=False,
-        )
-        session.target_variables = target
+        session = _session(config, env, settings, secrets, context, sandbox_variables, target, worker=False)
         session.created_dirs = tuple(fresh)
         from pytest_wimmelgate.artifacts.report import require_cli
 
@@ -233,18 +223,34 @@ class GateStart:
         settings = sections.from_resolved(resolved.pop("top"), resolved, env.source, env.name, data["absent"])
         secrets = SecretSet.from_data(data["secrets"])
         context = runmod.RunContext.from_dict(data["context"])
-        _attach_allure(config, Path(context.run_dir) / "allure-results", secrets)
-        session = GateSession(
-            config,
-            env=env,
-            settings=settings,
-            secrets=secrets,
-            context=context,
-            sandbox_variables=sandbox_variables,
-            worker=True,
-        )
-        session.target_variables = dict(data["target_variables"])
-        return session
+        target = dict(data["target_variables"])
+        return _session(config, env, settings, secrets, context, sandbox_variables, target, worker=True)
+
+
+def _session(
+    config: pytest.Config,
+    env: Environment,
+    settings: sections.RunSettings,
+    secrets: SecretSet,
+    context: runmod.RunContext,
+    sandbox_variables: dict[str, str],
+    target: Mapping[str, str],
+    *,
+    worker: bool,
+) -> GateSession:
+    """The gate session of this process, with allure-pytest writing through the redacting logger."""
+    _attach_allure(config, Path(context.run_dir) / "allure-results", secrets)
+    session = GateSession(
+        config,
+        env=env,
+        settings=settings,
+        secrets=secrets,
+        context=context,
+        sandbox_variables=sandbox_variables,
+        worker=worker,
+    )
+    session.target_variables = dict(target)
+    return session
 
 
 def _dotenv(path: str) -> dict[str, str]:
