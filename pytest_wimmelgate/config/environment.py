@@ -15,11 +15,9 @@ section's parser once resolved.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -201,13 +199,11 @@ def validate(env: Environment) -> None:
 
 
 def schema() -> dict[str, Any]:
-    """The JSON Schema of environment files, shipped inside the package."""
-    return dict(json.loads(_schema_text()))
+    """The JSON Schema of environment files, assembled from each section's fragment beside its
+    parser (`pytest_wimmelgate.config.schema_parts`)."""
+    from pytest_wimmelgate.config.schema_parts import assembled
 
-
-def _schema_text() -> str:
-    path = resources.files("pytest_wimmelgate").joinpath("config/schema/environment.schema.json")
-    return path.read_text(encoding="utf-8")
+    return assembled()
 
 
 def _load_merged(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
