@@ -16,7 +16,6 @@ the parts, and a test keeps it current.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 from importlib import resources
@@ -45,18 +44,18 @@ def base() -> dict[str, Any]:
 
 
 def assembled() -> dict[str, Any]:
-    """The whole environment schema (a fresh copy)."""
-    return copy.deepcopy(_assembled())
+    """The whole environment schema (a fresh copy: the parts are read once per process)."""
+    return dict(json.loads(_assembled_text()))
 
 
 @functools.lru_cache(maxsize=1)
-def _assembled() -> dict[str, Any]:
+def _assembled_text() -> str:
     document = base()
     properties = document["properties"]
     for section, fragment in properties.items():
         if fragment is None:
             properties[section] = json.loads(_package().joinpath(fragment_path(section)).read_text(encoding="utf-8"))
-    return document
+    return json.dumps(document)
 
 
 def render(document: dict[str, Any]) -> str:
