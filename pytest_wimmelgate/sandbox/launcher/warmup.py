@@ -8,17 +8,22 @@ Nothing here sleeps for a fixed time: each wait polls an API answer that the dat
   a series with one reads as no increase, e.g. a 5xx series born with its first error),
   the successful scrapes of the backend span long enough for about ``WARM_UP_REQUESTS``
   requests (`warm_up_span`: then a fault rate of a few percent shows, one error is not
-  the whole rate), and each ratio's denominator has traffic (``rate > 0``: 0/0 is "no
-  data").
+  the whole rate), and the window of every ratio SLI holds at least
+  ``slo.DEFAULT_MIN_EVENTS`` events, counted by the SLI's own ``events`` query: below
+  that the gates say "no data" (a ratio over two readiness checks is no measurement).
+  The sandbox's traffic sends readiness probes and pushes at a steady rate of their own
+  (`pytest_wimmelgate.sandbox.service.traffic`), so that takes about two seconds of scrapes.
 
 Prometheus 2.x applies the targets of a new configuration only on its discovery tick, 5 s
-after start; that, not the scrape interval, is the floor of a metric warm-up.
+after start; that, not the scrape interval, is the floor of a metric warm-up: events
+before the first scrape are in no window.
 """
 
 from __future__ import annotations
 
 import math
 
+from pytest_wimmelgate.metrics.slo import DEFAULT_MIN_EVENTS, DEFAULT_SLIS
 from pytest_wimmelgate.sandbox.launcher.processes import POLL_S
 from pytest_wimmelgate.sandbox.launcher.waits import HTTP_TIMEOUT_S
 
@@ -29,8 +34,6 @@ SLI_METRICS = (
     "readiness_checks_total",
     "push_deliveries_total",
 )
-#: the denominators of the ratio SLIs: no traffic there is 0/0, i.e. no data
-TRAFFIC_METRICS = ("http_requests_total", "readiness_checks_total", "push_deliveries_total")
 #: requests the warm-up window should hold: one error in them is 1 %, half the 5xx limit
 WARM_UP_REQUESTS = 100
 #: the scrapes span at least the first, at most the second: below 50 requests one error is
@@ -49,12 +52,19 @@ def warm_up_span(traffic_rps: float) -> float:
     return min(high, max(low, WARM_UP_REQUESTS / traffic_rps))
 
 
-def metric_data_query(job: str, scrape_interval_s: float, span_s: float = WARM_UP_SPAN_S[0]) -> str:
+def event_queries(window: str = LOOKBACK) -> tuple[str, ...]:
+    """The count of events of each default ratio SLI (the one query each SLI's gate reads)."""
+    return tuple(sorted({sli.events_query(window) for sli in DEFAULT_SLIS.values() if sli.events}))
+
+
+def metric_data_query(
+    job: str, scrape_interval_s: float, span_s: float = WARM_UP_SPAN_S[0], min_events: int = DEFAULT_MIN_EVENTS
+) -> str:
     """The PromQL that returns a sample exactly when the metric gates can measure."""
     scrapes = 1 + max(1, math.ceil(span_s / scrape_interval_s - 1e-9))
     parts = [f'max(sum_over_time(up{{job="{job}"}}[{LOOKBACK}])) >= {scrapes}']
     parts += [f"min(count_over_time({metric}[{LOOKBACK}])) >= 2" for metric in SLI_METRICS]
-    parts += [f"sum(rate({metric}[{LOOKBACK}])) > 0" for metric in TRAFFIC_METRICS]
+    parts += [f"{events} >= {min_events}" for events in event_queries()]
     return " and ".join(f"({part})" for part in parts)
 
 
