@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from typing import Any
 
 import pytest
 import yaml
@@ -70,6 +71,17 @@ def test_healthy_sandbox_passes_post_deploy_and_rollback_trigger(
     assert allure_parameter(pd1, "measured by") == "prometheus"
     measured = json.loads(allure_attachment(pytester, pd1, "PD-1 measurements"))
     assert measured["verdict"] == "pass" and measured["measurements"][0]["window"] == "1m"
+    # the warm-up waited until every ratio's window held enough events to judge it
+    for check_id, what in (("PD-2", "requests"), ("PD-3", "readiness checks"), ("RT-3", "readiness checks")):
+        first = _first_measurement(pytester, check_id)
+        assert first["events"] >= first["min_events"] == 20, first
+        assert re.search(rf" over 1m from \d+ {what} \(query ", first["reason"]), first["reason"]
+    assert _first_measurement(pytester, "PD-4")["events"] >= 20
+
+
+def _first_measurement(pytester: pytest.Pytester, check_id: str) -> dict[str, Any]:
+    measured = json.loads(allure_attachment(pytester, allure_result(pytester, check_id), f"{check_id} measurements"))
+    return dict(measured["measurements"][0])
 
 
 # ----------------------------------------------------------------------- Prometheus, faults
@@ -102,6 +114,31 @@ def test_error_rate_turns_rt1_and_pd2_red(pytester: pytest.Pytester, monkeypatch
 
 
 @needs_prometheus
+def test_readiness_flaps_of_5_percent_turn_pd3_and_rt3_red_naming_the_rate_and_the_event_count(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fault matrix's finding: under 5 % readiness flaps a fresh sandbox stayed GREEN on
+    PD-3/RT-3 (about 2 readiness checks in the window), a rerun went red at "50 %" from 2.
+    The sandbox now probes readiness steadily and the warm-up waits for 20 checks: one
+    evaluation measures about 5 % over enough checks to be judged."""
+    own_sandbox(monkeypatch, faults="readiness_flap_rate=0.05", prometheus="on", alertmanager="off")
+    result = run_gate(pytester, *METRIC_GATES, "--wg-env", env_file(pytester, "flaps"))
+    assert result.ret == 1, output(result)
+    summary = newest_summary(pytester)
+    assert summary["verdict"] == "NO-GO"
+    for check_id, limit in (("PD-3", "> limit 0.5 %"), ("RT-3", "> limit 0.5 %")):
+        _assert_slo_violated(summary, check_id, "readiness failures", limit, "over 1m")
+        reason = check(summary, check_id)["reason"]
+        found = re.search(r"readiness failures ([\d.]+) % > limit 0\.5 % over 1m from (\d+) readiness checks", reason)
+        assert found, reason
+        rate, checks = float(found.group(1)), int(found.group(2))
+        assert checks >= 20, reason
+        assert 2 <= rate <= 10, reason  # every 20th check fails: about 5 %, not 50 % from a handful
+    # the fault is specific: latency and push stay green
+    assert outcomes(summary, "PD-1", "PD-4", "RT-2", "RT-4") == {i: "passed" for i in ("PD-1", "PD-4", "RT-2", "RT-4")}
+
+
+@needs_prometheus
 def test_latency_turns_rt2_and_pd1_red(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     own_sandbox(monkeypatch, faults="latency_ms=600", prometheus="on", alertmanager="off")
     result = run_gate(pytester, *METRIC_GATES, "--wg-env", env_file(pytester, "slow"))
@@ -119,10 +156,9 @@ def test_latency_turns_rt2_and_pd1_red(pytester: pytest.Pytester, monkeypatch: p
 def test_push_failures_and_readiness_flaps_turn_pd3_pd4_red_and_a_trigger_ends_the_watch(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Pushes and readiness answers are rare in the sandbox's traffic mix, so a fresh
-    Prometheus holds only a handful of them: the gate watches (``--wg-watch``). Each
-    post-deploy objective stops at its own first breach; the first rollback trigger to
-    breach (readiness 503s are 5xx too, so RT-1 may be the first) ends every trigger's watch."""
+    """Two faults at once, watched (``--wg-watch``): each post-deploy objective stops at its
+    own first breach; the first rollback trigger to breach (readiness 503s are 5xx too, so
+    RT-1 may be the first) ends every trigger's watch."""
     own_sandbox(
         monkeypatch, faults="push_failure_rate=0.5,readiness_flap_rate=0.2", prometheus="on", alertmanager="off"
     )
@@ -242,7 +278,9 @@ def test_a_watch_prints_one_line_per_objective_and_round_while_it_runs(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, sandbox_env: dict[str, str], workers: str
 ) -> None:
     monkeypatch.delenv("WIMMELGATE_SANDBOX_FAULTS", raising=False)
-    sampling = {"requests": 20, "rate_per_s": 100}  # a round takes 0.2 s, well within the 2 s interval
+    # a round takes 0.2 s, well within the 2 s interval; 20 of its requests are readiness checks,
+    # the least PD-3 judges a rate over
+    sampling = {"requests": 60, "rate_per_s": 300}
     env = env_file(pytester, "live", {"metrics": {"prometheus_url": "", "sampling": sampling}})
     gate = LiveGate(
         pytester, *POST_DEPLOY, "--wg-env", env, "--wg-watch", "4s", "--wg-watch-interval", "2s", "-n", workers
