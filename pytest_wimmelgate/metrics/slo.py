@@ -19,6 +19,8 @@ its events (``events``, the ratio's denominator, e.g.
 ``successCondition``: ``"<"`` for "p95 < 300 ms", ``">"`` for "push success > 95 %".
 A rollback trigger "5xx > 2 % over 5 min" is therefore written as the healthy side,
 ``{"sli": "error_rate_5xx_pct", "comparison": "<=", "limit": 2, "window": "5m"}``.
+
+(Somewhat over 400 lines: the model, its judging and the words of its reasons change together.)
 """
 
 from __future__ import annotations
