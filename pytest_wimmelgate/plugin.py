@@ -184,7 +184,8 @@ def evidence(wg_secrets: SecretSet) -> Evidence:
 
 @pytest.fixture(scope="session")
 def wg_variables(pytestconfig: pytest.Config) -> dict[str, str]:
-    """The target's variables: ``--wg-env-file`` (dotenv) or the process environment."""
+    """The target's variables from ``--wg-env-file`` (dotenv); empty without one (then the checks
+    read the process environment, ``wg_environ``)."""
     return dict(_state(pytestconfig).target_variables)
 
 

@@ -39,13 +39,11 @@ def fault_provider(
     """The environment's way of blocking a dependency on purpose; its faults go to the run's journal."""
     marker = request.node.get_closest_marker("check")
     journal = FaultJournal(Path(wg_run.run_dir), check=str(marker.args[0]) if marker and marker.args else None)
-    provider = {
-        **fault_settings.provider_settings(),
-        "block_bound_s": fault_settings.block_bound_s,
-        "recovery_bound_s": fault_settings.recovery_bound_s,
-    }
     return make_provider(
-        provider, source=wg_settings.source, sandbox_info=sandbox_info(request.config), journal=journal
+        fault_settings.provider_settings(),
+        source=wg_settings.source,
+        sandbox_info=sandbox_info(request.config),
+        journal=journal,
     )
 
 

@@ -28,15 +28,6 @@ class LogsSettings:
     dashboards_api: str = "kibana"
     saved_searches: tuple[str, ...] = SAVED_SEARCHES
 
-    @property
-    def auth(self) -> dict[str, Any] | tuple[str, str] | None:
-        """An ``ApiKey`` header, basic auth, or nothing."""
-        if self.api_key:
-            return {"Authorization": f"ApiKey {self.api_key}"}
-        if self.username:
-            return (self.username, self.password or "")
-        return None
-
 
 def parse_logs(tree: Any, source: str) -> LogsSettings:
     node = Node(tree, source, "logs")

@@ -76,8 +76,14 @@ class FaultSettings:
     http: Mapping[str, Any] = field(default_factory=dict)
 
     def provider_settings(self) -> dict[str, Any]:
-        """The mapping `faults.make_provider` reads."""
-        return {"provider": self.provider, "command": dict(self.command), "http": dict(self.http)}
+        """The mapping `faults.make_provider` reads (the bounds arm the fault guard)."""
+        return {
+            "provider": self.provider,
+            "command": dict(self.command),
+            "http": dict(self.http),
+            "block_bound_s": self.block_bound_s,
+            "recovery_bound_s": self.recovery_bound_s,
+        }
 
 
 def parse_faults(tree: Any, source: str) -> FaultSettings:
