@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pytest_wimmelgate.sandbox.service.auth import TokenSigner
-from pytest_wimmelgate.sandbox.service.sessions import SessionRegistry
+from pytest_wimmelgate.sandbox.service.session_store import SessionRegistry
 
 
 class Clock:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_wimmelgate.sandbox.service.auth import LoginLimiter, TokenSigner, hash_password, verify_password
 from pytest_wimmelgate.sandbox.service.fault_switches import EvenlySpaced
 from pytest_wimmelgate.sandbox.service.jsonlog import utc_timestamp
-from pytest_wimmelgate.sandbox.service.sessions import SessionRegistry
+from pytest_wimmelgate.sandbox.service.session_store import SessionRegistry
 from pytest_wimmelgate.sandbox.service.storage import StorageUnavailable
 
 if TYPE_CHECKING:
