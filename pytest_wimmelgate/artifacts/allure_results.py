@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_wimmelgate.catalogue.checks import check_by_id
+from pytest_wimmelgate.catalogue.checks import CHECK_MARKER, check_by_id
 from pytest_wimmelgate.config.secrets import SecretSet
 from pytest_wimmelgate.errors import Category
 
@@ -64,6 +64,18 @@ def shared_titles(tests: Iterable[tuple[str | None, str, str]]) -> frozenset[str
         if check_id:
             functions.setdefault(check_title(check_id, name), set()).add(function)
     return frozenset(title for title, found in functions.items() if len(found) > 1)
+
+
+def test_keys(items: Iterable[Any]) -> list[tuple[str | None, str, str]]:
+    """(check id, test name, test function) of collected pytest items, for `shared_titles`."""
+    keys: list[tuple[str | None, str, str]] = []
+    for item in items:
+        marker = item.get_closest_marker(CHECK_MARKER)
+        function = getattr(item, "originalname", None)
+        parent = item.parent.nodeid if item.parent is not None else ""
+        check_id = str(marker.args[0]) if marker and marker.args else None
+        keys.append((check_id, item.name, f"{parent}::{function}" if function else item.nodeid))
+    return keys
 
 
 def check_of(result: Mapping[str, Any]) -> str | None:

@@ -39,13 +39,15 @@ def detach_user_alluredir(config: pytest.Config) -> str | None:
     return str(user_dir) if user_dir else None
 
 
-def attach_listener(config: pytest.Config, results_dir: Path, secrets: SecretSet) -> Callable[[], None]:
+def attach_listener(
+    config: pytest.Config, results_dir: Path, secrets: SecretSet, shape: ResultShape | None = None
+) -> Callable[[], None]:
     """Register allure-pytest's listener with a redacting file logger; returns the release function."""
     import allure_commons
     from allure_pytest.listener import AllureListener
 
     listener = AllureListener(config)
-    logger = RedactingFileLogger(results_dir, secrets)
+    logger = RedactingFileLogger(results_dir, secrets, shape)
     config.pluginmanager.register(listener, "allure_listener")
     allure_commons.plugin_manager.register(listener)
     allure_commons.plugin_manager.register(logger)

@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 
 from pytest_wimmelgate.artifacts import interrupted as interrupted_outputs
+from pytest_wimmelgate.artifacts import release_folder
+from pytest_wimmelgate.artifacts.allure_results import ResultShape, shared_titles, test_keys
 from pytest_wimmelgate.artifacts.bundle import RunOutcome, write_bundle
 from pytest_wimmelgate.artifacts.leak_scan import with_findings
 from pytest_wimmelgate.catalogue import checks as catalogue
@@ -28,7 +30,7 @@ from pytest_wimmelgate.config.sections import RunSettings
 from pytest_wimmelgate.core import completeness, outcomes
 from pytest_wimmelgate.core.evidence import Evidence, attach_failure_evidence
 from pytest_wimmelgate.core.locks import LockWait, TargetLock
-from pytest_wimmelgate.core.redaction import OutputRedaction, redact_report
+from pytest_wimmelgate.core.redaction import OutputRedaction
 from pytest_wimmelgate.core.run import RunContext
 from pytest_wimmelgate.core.signals import InterruptSignals
 from pytest_wimmelgate.core.terminal import verdict_lines
@@ -86,6 +88,7 @@ class GateSession:
         self.run_notes: list[str] = []
         self.report_mode = "auto"
         self.allure_cli: list[str] | None = None
+        self.result_shape: ResultShape | None = None  # the redacting Allure logger's; shared titles added later
         self.lock = TargetLock.for_run(
             base_url=self._base_url(), faults=self._faults_settings(), sandbox_info=self._sandbox_info()
         )
@@ -117,9 +120,20 @@ class GateSession:
         }
 
     # -- collection --------------------------------------------------------------
+    @pytest.hookimpl
+    def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
+        """Never walk the release folder: earlier runs' files would slow every collection (and hold no test)."""
+        return True if release_folder.pruned(collection_path, self.run_dir, config.rootpath, config.args) else None
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_itemcollected(self, item: pytest.Item) -> None:
         decorate(item, runbook_url=self.rules.runbook_url)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Titles several selected tests share get their test's name as results are written."""
+        if self.result_shape is not None:
+            self.result_shape.shared = shared_titles(test_keys(session.items))
 
     @pytest.hookimpl
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
@@ -168,24 +182,26 @@ class GateSession:
         meta = item.stash.get(META_KEY, None)
         if meta is None:
             meta = item.stash[META_KEY] = check_meta(item)
+            item.stash[META_JSON_KEY] = json.dumps(meta)  # the same text for every phase: dumped once per test
+        text = item.stash[META_JSON_KEY]
         if reason:
-            meta = {**meta, "category": category, "reason": self.secrets.redact(reason)}
-        report.user_properties.append((PROPERTY, json.dumps(meta)))
-        redact_report(report, self.secrets)
-        return report
+            text = json.dumps({**meta, "category": category, "reason": self.secrets.redact(reason)})
+        report.user_properties.append((PROPERTY, text))
+        return report  # redacted by OutputRedaction's wrapper around this one (tryfirst)
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.worker:
             return
-        meta = next((json.loads(str(v)) for k, v in report.user_properties if k == PROPERTY), None)
-        if meta is None:
+        text = next((str(v) for k, v in report.user_properties if k == PROPERTY), None)
+        if text is None:
             return
         phases = self._tests.get(report.nodeid)
         if phases is None:
-            phases = self._tests[report.nodeid] = _Phases(meta=meta)
+            phases = self._tests[report.nodeid] = _Phases(meta=json.loads(text))
             self._order.append(report.nodeid)
         phases.duration_s += report.duration
+        meta = json.loads(text) if report.failed or report.skipped else phases.meta  # only these carry a reason
         if report.failed and phases.outcome != "failed":
             phases.outcome, phases.reason, phases.category = "failed", meta.get("reason"), meta.get("category")
         elif report.skipped and phases.outcome in ("pending", "passed"):
@@ -382,6 +398,7 @@ def _plain(node: Any) -> Any:
 USER_ALLURE_DIR = pytest.StashKey[str]()
 USER_JUNIT = pytest.StashKey[str]()
 META_KEY = pytest.StashKey[dict[str, Any]]()
+META_JSON_KEY = pytest.StashKey[str]()
 LOCK_WAIT_KEY = pytest.StashKey[LockWait]()
 
 

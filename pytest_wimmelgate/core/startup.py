@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from pytest_wimmelgate.artifacts.allure_results import ResultShape
 from pytest_wimmelgate.config import sections
 from pytest_wimmelgate.config.environment import Environment, load, locate
 from pytest_wimmelgate.config.secrets import SecretSet, looks_secret
@@ -239,7 +240,8 @@ def _session(
     worker: bool,
 ) -> GateSession:
     """The gate session of this process, with allure-pytest writing through the redacting logger."""
-    _attach_allure(config, Path(context.run_dir) / "allure-results", secrets)
+    shape = ResultShape(gates=tuple(context.gates))  # the session adds the shared titles after collection
+    _attach_allure(config, Path(context.run_dir) / "allure-results", secrets, shape)
     session = GateSession(
         config,
         env=env,
@@ -250,6 +252,7 @@ def _session(
         worker=worker,
     )
     session.target_variables = dict(target)
+    session.result_shape = shape
     return session
 
 
@@ -347,8 +350,8 @@ def _reported_version(settings: sections.RunSettings, secrets: SecretSet) -> str
     return reported_version(settings.get("backend"), secrets, run_id="wg-start", timeout_s=2.0)
 
 
-def _attach_allure(config: pytest.Config, results_dir: Path, secrets: SecretSet) -> None:
+def _attach_allure(config: pytest.Config, results_dir: Path, secrets: SecretSet, shape: ResultShape) -> None:
     """Register allure-pytest's listener with a redacting file logger in its place."""
     from pytest_wimmelgate.core.allure_seam import attach_listener
 
-    config.add_cleanup(attach_listener(config, results_dir, secrets))
+    config.add_cleanup(attach_listener(config, results_dir, secrets, shape))

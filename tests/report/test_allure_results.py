@@ -193,3 +193,33 @@ def test_results_shaped_when_written_leave_finalise_nothing_to_rewrite(tmp_path:
         "SG-6 · upload: upload, download identical bytes, delete (test_upload_small)",
     ]
     assert allure_results.finalise(tmp_path, gates=["staging_gate"], waivers={}, secrets=SecretSet()) == 0
+
+
+@pytest.mark.parametrize("workers", ["-n0", "-n2"])
+def test_without_waivers_results_are_right_as_written_with_and_without_workers(tmp_path: Path, workers: str) -> None:
+    """No waiver: nothing is rewritten at the end, so titles and epics must be right as each process wrote them."""
+    (tmp_path / "env.yaml").write_text("name: testenv\nprotected: false\n")
+    (tmp_path / "test_checks.py").write_text(CHECKS_OF_EVERY_KIND.split('@pytest.mark.check("SG-10")')[0])
+    done = subprocess.run(
+        [*INNER_RUN, "-m", "staging_gate", workers],
+        cwd=tmp_path,
+        env=clean_environ(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout[-3000:]
+    [run_dir] = (tmp_path / "rel").glob("*/*/*")
+    found = [json.loads(p.read_text()) for p in (run_dir / "allure-results").glob("*-result.json")]
+    by_title = {r["name"]: r for r in found if labels(r, "check")}
+    assert sorted(by_title) == [
+        "SG-1 · /health 200 with the expected version and commit",
+        "SG-2 · /readiness 200",
+        "SG-4 · auth: login, wrong password 401, no token 401, rate limit 429",
+        "SG-5 · messaging: send, read back, delete [local]",
+        "SG-5 · messaging: send, read back, delete [s3]",
+        "SG-6 · upload: upload, download identical bytes, delete (test_upload_large)",
+        "SG-6 · upload: upload, download identical bytes, delete (test_upload_small)",
+    ]
+    assert labels(by_title["SG-1 · /health 200 with the expected version and commit"], "epic") == ["staging_gate"]
