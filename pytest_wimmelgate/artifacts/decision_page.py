@@ -25,7 +25,8 @@ STYLE = """
 color:#1f2328;background:#f6f8fa}main{max-width:72rem;margin:0 auto;padding:1.2rem 1.5rem 3rem}
 .verdict{display:flex;align-items:center;gap:1.5rem;padding:1rem 1.5rem;border-radius:10px;color:#fff}
 .verdict.go{background:#1a7f37}.verdict.no-go{background:#cf222e}.word{font-size:3rem;font-weight:800;
-letter-spacing:.02em;line-height:1;white-space:nowrap;flex-shrink:0}.verdict .what{font-size:1.15rem}.verdict .what strong{display:block;
+letter-spacing:.02em;line-height:1;white-space:nowrap;flex-shrink:0}.verdict .what{font-size:1.15rem}
+.verdict .what strong{display:block;
 font-size:1.3rem}.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(13rem,1fr));gap:.4rem 1.2rem;
 margin:1rem 0;padding:.8rem 1.2rem;background:#fff;border:1px solid #d0d7de;border-radius:10px}
 .facts div{display:flex;flex-direction:column}.facts span{color:#59636e;font-size:.8rem;text-transform:uppercase;

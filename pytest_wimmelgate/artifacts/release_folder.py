@@ -1,4 +1,4 @@
-"""The run folder ``<release-dir>/<version>/<env>/<gates>-<UTC stamp>/``, never reused."""
+"""The run folder ``<release-dir>/<version>/<env>/<gates>-<UTC stamp>/``, never reused, never collected."""
 
 from __future__ import annotations
 
@@ -32,3 +32,12 @@ def create_run_dir(root: Path, version: str, environment: str, gates: Sequence[s
         (candidate / "allure-results").mkdir()
         return candidate
     raise RuntimeError(f"could not create a new run folder under {parent}")
+
+
+def pruned(path: Path, run_dir: Path, rootdir: Path, args: Sequence[str]) -> bool:
+    """Whether pytest's collection may skip ``path``: it is the release folder of ``run_dir`` (earlier runs, no
+    tests), other than the rootdir, and no argument of the run points into it."""
+    root = run_dir.parents[2]
+    if path != root or root == rootdir:
+        return False
+    return not any(Path(arg.split("::", 1)[0]).resolve().is_relative_to(root) for arg in args)

@@ -139,3 +139,19 @@ def test_runs_without_a_ci_build_number_are_numbered_for_the_trend(
         newest = max((gate_dir.path / "rel" / "2.0" / "testenv").iterdir(), key=lambda p: p.stat().st_mtime)
         orders.append(json.loads((newest / "allure-results" / "executor.json").read_text())["buildOrder"])
     assert orders == [1, 2, 3]
+
+
+def test_the_release_folder_is_never_collected(gate_dir: pytest.Pytester) -> None:
+    """Earlier runs under the collected folder are not walked: a broken test file planted there is not even read."""
+    gate_dir.makepyfile("""
+        import pytest
+        @pytest.mark.check("SG-1")
+        def test_health(): pass
+    """)
+    planted = gate_dir.path / "rel" / "0.9.0" / "testenv" / "staging_gate-20260101T000000Z"
+    planted.mkdir(parents=True)
+    (planted / "test_planted.py").write_text("this is not python (\n")
+    result = gate_dir.runpytest(*gate_args("-m", "staging_gate", "--wg-version", "1.4.2"))
+    assert result.ret == 0, result.stdout.str()[-2000:]
+    assert run_summary(gate_dir)["counts"]["passed"] == 1
+    assert "test_planted" not in result.stdout.str()
