@@ -30,9 +30,9 @@ from pytest_wimmelgate.metrics import gate as metric_gate
 from pytest_wimmelgate.metrics import progress, watch
 from pytest_wimmelgate.metrics.fault_window import RunFaults
 from pytest_wimmelgate.metrics.sampled_requests import sampled_requests
-from pytest_wimmelgate.metrics.shared import watch_once
-from pytest_wimmelgate.metrics.stopping import WatchStop
 from pytest_wimmelgate.metrics.watch import WatchResult
+from pytest_wimmelgate.metrics.shared_watch import watch_once
+from pytest_wimmelgate.metrics.watch_stop import WatchStop
 
 Watched = dict[str, dict[str, WatchResult]]
 

@@ -30,7 +30,7 @@ from pytest_wimmelgate.metrics.settings import (
     apply_watch_options,
     parse_metrics,
 )
-from pytest_wimmelgate.metrics.stopping import WatchStop
+from pytest_wimmelgate.metrics.watch_stop import WatchStop
 
 __all__ = [
     "GROUPS",

@@ -26,7 +26,7 @@ from typing import Any
 
 from pytest_wimmelgate.errors import Category, CheckFailed, ConfigError, WimmelgateError
 from pytest_wimmelgate.metrics.slo import ERROR, FAIL, NO_DATA, PASS, Evaluation, Objective
-from pytest_wimmelgate.metrics.stopping import WatchStop
+from pytest_wimmelgate.metrics.watch_stop import WatchStop
 
 #: a watch ended from outside before its duration was up (not a verdict of an objective)
 STOPPED = "stopped"

@@ -12,7 +12,7 @@ import pytest
 
 from pytest_wimmelgate.errors import Category, CheckFailed, ProbeError
 from pytest_wimmelgate.metrics import slo, watch
-from pytest_wimmelgate.metrics.stopping import WatchStop
+from pytest_wimmelgate.metrics.watch_stop import WatchStop
 
 LATENCY = slo.Objective("PD-1", slo.DEFAULT_SLIS["latency_p95_ms"], "<", 300, "5m")
 ERRORS = slo.Objective("PD-2", slo.DEFAULT_SLIS["error_rate_5xx_pct"], "<", 1, "5m")

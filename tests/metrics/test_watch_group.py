@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pytest_wimmelgate.metrics import gate, progress, slo, watch
 from pytest_wimmelgate.metrics.settings import WatchSettings
-from pytest_wimmelgate.metrics.shared import results_path, watch_once
-from pytest_wimmelgate.metrics.stopping import WatchStop
+from pytest_wimmelgate.metrics.shared_watch import results_path, watch_once
+from pytest_wimmelgate.metrics.watch_stop import WatchStop
 
 RT1 = slo.Objective("RT-1", slo.DEFAULT_SLIS["error_rate_5xx_pct"], "<=", 2, "5m")
 RT2 = slo.Objective("RT-2", slo.DEFAULT_SLIS["latency_p95_ms"], "<=", 500, "5m")
