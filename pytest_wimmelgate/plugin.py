@@ -68,6 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if config.option.collectonly or getattr(config.option, "setupplan", False):
             config.pluginmanager.register(CatalogueMarks(), "wimmelgate-catalogue-marks")
         return
+    config.add_cleanup(lambda: _give_back_signals(config))  # added first (tryfirst): runs after pytest's own
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None and WORKER_KEY in workerinput:
         from pytest_wimmelgate.core.allure_seam import detach_user_alluredir
@@ -98,6 +99,13 @@ def _activate_catalogue(config: pytest.Config) -> catalogue.Catalogue:
         raise pytest.UsageError(str(error)) from None
     config.add_cleanup(catalogue.activate(found))
     return found
+
+
+def _give_back_signals(config: pytest.Config) -> None:
+    """The signal handlers of a run that was interrupted, given back once pytest has cleaned up."""
+    signals = config.pluginmanager.get_plugin("wimmelgate-signals")
+    if signals is not None:
+        signals.restore()
 
 
 def runs_no_test(config: pytest.Config) -> bool:

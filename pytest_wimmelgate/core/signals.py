@@ -87,4 +87,7 @@ class InterruptSignals:
 
     @pytest.hookimpl
     def pytest_unconfigure(self) -> None:
-        self.restore()
+        """Give the signals back, unless one came: then later ones stay noted and ignored through pytest's own
+        clean-up after this hook (a third Ctrl-C cut it with a traceback); `plugin.py` gives them back last."""
+        if self.received is None:
+            self.restore()
