@@ -18,7 +18,6 @@ are registered and ``-m`` is evaluated.
 
 from __future__ import annotations
 
-import functools
 import keyword
 import re
 from collections.abc import Mapping
@@ -58,7 +57,7 @@ def load_builtin() -> Catalogue:
     from importlib import resources
 
     text = resources.files("pytest_wimmelgate").joinpath(BUILTIN_FILE).read_text(encoding="utf-8")
-    return parse(_yaml(text, BUILTIN_SOURCE, trusted=True), BUILTIN_SOURCE, base=None)
+    return parse(_yaml(text, BUILTIN_SOURCE), BUILTIN_SOURCE, base=None)
 
 
 def load_file(path: Path, source: str, base: Catalogue) -> Catalogue:
@@ -70,44 +69,18 @@ def load_file(path: Path, source: str, base: Catalogue) -> Catalogue:
     return parse(_yaml(text, source), source, base=base)
 
 
-def _yaml(text: str, source: str, *, trusted: bool = False) -> Any:
-    """A project's file through the plugin's strict YAML loader (`config.yamlfile`); the shipped file, read in
-    every pytest run, through libyaml when present (a tenth of the time), duplicate keys still refused."""
+def _yaml(text: str, source: str) -> Any:
+    """A catalogue file through the plugin's strict YAML loader (`config.yamlfile`)."""
     import yaml
 
     from pytest_wimmelgate.config import yamlfile
 
     try:
-        if trusted and hasattr(yaml, "CSafeLoader"):
-            return yaml.load(text, Loader=_strict_libyaml_loader())
         return yamlfile.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
         raise ConfigError(source, where, f"valid YAML ({getattr(exc, 'problem', None) or 'syntax error'})") from None
-
-
-@functools.cache
-def _strict_libyaml_loader() -> type:
-    """libyaml's safe loader refusing a key given twice, as `config.yamlfile.strict_loader` does."""
-    import yaml
-
-    class StrictCLoader(yaml.CSafeLoader):
-        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-            seen: set[Any] = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=deep)
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping",
-                        node.start_mark,
-                        f"found duplicate key {key!r}",
-                        key_node.start_mark,
-                    )
-                seen.add(key)
-            return dict(super().construct_mapping(node, deep=deep))
-
-    return StrictCLoader
 
 
 def parse(document: Any, source: str, *, base: Catalogue | None) -> Catalogue:
