@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import shutil
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+
+from pytest_wimmelgate.config.secrets import SecretSet
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 
@@ -41,3 +45,22 @@ def pruned(path: Path, run_dir: Path, rootdir: Path, args: Sequence[str]) -> boo
     if path != root or root == rootdir:
         return False
     return not any(Path(arg.split("::", 1)[0]).resolve().is_relative_to(root) for arg in args)
+
+
+def discard(run_dir: Path, created: Sequence[Path], scratch_junit: Path) -> None:
+    """A run that ends with exit 4 leaves no run folder, nor the empty folders above it it created."""
+    shutil.rmtree(run_dir, ignore_errors=True)
+    for parent in created:  # deepest first
+        with contextlib.suppress(OSError):
+            parent.rmdir()  # only when empty
+    scratch_junit.unlink(missing_ok=True)
+
+
+def take_junit(scratch: Path, run_dir: Path, secrets: SecretSet) -> None:
+    """Move junitxml's scratch file (outside the run folder while it is written) in, redacted."""
+    target = run_dir / "junit.xml"
+    if scratch.is_file() and scratch != target:
+        target.write_bytes(secrets.redact_bytes(scratch.read_bytes()))
+        scratch.unlink()
+        with contextlib.suppress(OSError):
+            scratch.parent.rmdir()

@@ -7,7 +7,6 @@ workers it only enriches reports, which the controller aggregates.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 from collections.abc import Generator, Mapping
@@ -215,9 +214,9 @@ class GateSession:
         if self.worker:
             return
         if int(exitstatus) == EXIT_USAGE:
-            self._discard_run_dir()
+            release_folder.discard(self.run_dir, self.created_dirs, self._scratch_junit())
             return
-        self._take_junit()
+        release_folder.take_junit(self._scratch_junit(), self.run_dir, self.secrets)
         self.records = self._records()
         gates = self._gates()
         interrupted = int(exitstatus) in (EXIT_INTERRUPTED, 3)
@@ -325,26 +324,8 @@ class GateSession:
         backend = self.settings.resolved.get("backend")
         return str(backend.get("base_url", "")) if isinstance(backend, dict) else "(not read in this run)"
 
-    def _discard_run_dir(self) -> None:
-        """A run that ends with exit 4 leaves no run folder (nor the empty folders above it)."""
-        shutil.rmtree(self.run_dir, ignore_errors=True)
-        for parent in self.created_dirs:  # the folders above it that this run created, deepest first
-            with contextlib.suppress(OSError):
-                parent.rmdir()  # only when empty
-        self._scratch_junit().unlink(missing_ok=True)
-
     def _scratch_junit(self) -> Path:
         return Path(str(self.config.option.xmlpath or self.run_dir / "junit.xml"))
-
-    def _take_junit(self) -> None:
-        """Move junitxml's scratch file into the run folder, redacted."""
-        scratch = self._scratch_junit()
-        target = self.run_dir / "junit.xml"
-        if scratch.is_file() and scratch != target:
-            target.write_bytes(self.secrets.redact_bytes(scratch.read_bytes()))
-            scratch.unlink()
-            with contextlib.suppress(OSError):
-                scratch.parent.rmdir()
 
     def _write_artifacts(self, gates: list[str]) -> None:
         assert self.verdict is not None
